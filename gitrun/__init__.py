@@ -1,0 +1,54 @@
+"""gitrun: experiment tracking and reproducibility for machine learning, stored in git.
+
+The API follows MLflow's tracking API, so ``import gitrun as mlflow`` runs MLflow code.
+Heavy integrations (``gitrun.sklearn``, ``gitrun.pytorch``, ...) are imported on first
+use only, to keep ``import gitrun`` fast.
+"""
+
+from __future__ import annotations
+
+from gitrun._version import __version__
+from gitrun.errors import GitrunError
+from gitrun.tracking.client import Client, MlflowClient
+from gitrun.tracking.entities import RunStatus, ViewType
+from gitrun.tracking.fluent import (
+    ActiveRun,
+    active_run,
+    create_experiment,
+    delete_experiment,
+    delete_experiment_tag,
+    delete_run,
+    delete_tag,
+    end_run,
+    flush,
+    get_experiment,
+    get_experiment_by_name,
+    get_parent_run,
+    get_run,
+    get_tracking_uri,
+    is_tracking_uri_set,
+    last_active_run,
+    log_metric,
+    log_metrics,
+    log_param,
+    log_params,
+    restore_run,
+    set_experiment,
+    set_experiment_tag,
+    set_experiment_tags,
+    set_tag,
+    set_tags,
+    set_tracking_uri,
+    start_run,
+)
+
+MlflowException = GitrunError
+
+__all__ = [
+    "ActiveRun", "Client", "GitrunError", "MlflowClient", "MlflowException", "RunStatus", "ViewType",
+    "__version__", "active_run", "create_experiment", "delete_experiment", "delete_experiment_tag",
+    "delete_run", "delete_tag", "end_run", "flush", "get_experiment", "get_experiment_by_name",
+    "get_parent_run", "get_run", "get_tracking_uri", "is_tracking_uri_set", "last_active_run",
+    "log_metric", "log_metrics", "log_param", "log_params", "restore_run", "set_experiment",
+    "set_experiment_tag", "set_experiment_tags", "set_tag", "set_tags", "set_tracking_uri", "start_run",
+]

@@ -1,0 +1,203 @@
+"""Three-way merges of records, used whenever two writers touched the same run.
+
+Two processes may write one run (a wrapper and the script it runs; a CLI deleting
+a run that is still logging), and two machines may record into one experiment.
+Every merge here is deterministic and symmetric wherever it matters for
+convergence: metric series only grow (union of chunks, the longer version of a
+chunk), latest metric values merge by maximum, params are write-once (union), and
+everything else merges field by field against the common base.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from gitrun.core.git.objects import MODE_TREE, Oid, TreeEntry
+from gitrun.core.git.repo import Repository
+from gitrun.core.records import layout, yamlfmt
+
+TERMINAL = frozenset({"FINISHED", "FAILED", "KILLED"})
+
+Resolver = Callable[[str, Any, Any, Any], Any]
+
+
+def merge_mapping(
+    base: Mapping[str, Any], ours: Mapping[str, Any], theirs: Mapping[str, Any], resolve: Resolver | None = None
+) -> dict[str, Any]:
+    """Key-by-key three-way merge; deletions are keys absent from one side."""
+    missing = object()
+    result: dict[str, Any] = {}
+    for key in dict.fromkeys([*ours, *theirs, *base]):
+        b, o, t = base.get(key, missing), ours.get(key, missing), theirs.get(key, missing)
+        if _same(o, t) or _same(t, b):
+            value = o
+        elif _same(o, b):
+            value = t
+        elif resolve is not None:
+            value = resolve(key, None if b is missing else b, None if o is missing else o,
+                            None if t is missing else t)
+        else:
+            value = o
+        if value is not missing:
+            result[key] = value
+    return result
+
+
+def _same(a: Any, b: Any) -> bool:
+    # NaN metric values must compare equal to themselves here.
+    return a is b or a == b or (a != a and b != b)  # noqa: PLR0124
+
+
+def _resolve_info(key: str, base: Any, ours: Any, theirs: Any) -> Any:
+    if key == "status":
+        if (ours in TERMINAL) != (theirs in TERMINAL):
+            return ours if ours in TERMINAL else theirs
+        return ours
+    if key == "end_time":
+        return max((v for v in (ours, theirs) if v is not None), default=None)
+    if key == "start_time":
+        return min((v for v in (ours, theirs) if v is not None), default=None)
+    return ours
+
+
+def _resolve_experiment(key: str, base: Any, ours: Any, theirs: Any) -> Any:
+    if key == "creation_time":
+        return min(v for v in (ours, theirs) if v is not None)
+    if key == "last_update_time":
+        return max(v for v in (ours, theirs) if v is not None)
+    if key == "tags" and isinstance(ours, dict) and isinstance(theirs, dict):
+        return merge_mapping(base or {}, ours, theirs)
+    return ours
+
+
+def _latest_key(point: Mapping[str, Any]) -> tuple[int, int, float]:
+    return (point["step"], point["timestamp"], point["value"])
+
+
+def _merge_latest(base: Mapping[str, Any], ours: Mapping[str, Any], theirs: Mapping[str, Any]) -> dict[str, Any]:
+    result = dict(theirs)
+    for key, point in ours.items():
+        other = result.get(key)
+        # MLflow's rule: the latest point is the greatest (step, timestamp, value).
+        if other is None or _latest_key(point) > _latest_key(other):
+            result[key] = point
+    return result
+
+
+class _Merger:
+    def __init__(self, repo: Repository) -> None:
+        self.repo = repo
+
+    def load(self, oid: Oid | None, where: str) -> dict[str, Any]:
+        if oid is None:
+            return {}
+        data = yamlfmt.load(self.repo.read_blob(oid), where)
+        return data if isinstance(data, dict) else {}
+
+    def blob(self, data: Mapping[str, Any]) -> Oid:
+        return self.repo.write_blob(yamlfmt.dump(data).encode())
+
+    def mapping_file(self, name: str, base: Oid | None, ours: Oid, theirs: Oid) -> Oid:
+        b, o, t = (self.load(x, name) for x in (base, ours, theirs))
+        if name == layout.RUN_FILE:
+            return self.blob(merge_mapping(b, o, t, _resolve_info))
+        if name == layout.PARAMS_FILE:
+            return self.blob({**t, **o})
+        if name == layout.METRICS_FILE:
+            return self.blob(_merge_latest(b, o, t))
+        return self.blob(merge_mapping(b, o, t))
+
+    def chunk_count(self, oid: Oid) -> int:
+        head = self.repo.read_blob(oid)[:200].split(b"\n")
+        return int(head[2].partition(b": ")[2]) if len(head) > 2 else 0
+
+    def metrics_dir(self, base: Oid | None, ours: Oid, theirs: Oid) -> Oid:
+        o, t = self.repo.read_tree(ours), self.repo.read_tree(theirs)
+        merged: dict[str, TreeEntry] = {}
+        for name in dict.fromkeys([*o, *t]):
+            a, b = o.get(name), t.get(name)
+            if a is None or b is None or a.oid == b.oid:
+                merged[name] = a or b  # type: ignore[assignment]
+                continue
+            chunks = dict(self.repo.read_tree(b.oid))
+            for chunk_name, entry in self.repo.read_tree(a.oid).items():
+                other = chunks.get(chunk_name)
+                # A chunk is only ever extended by its one writer: keep the longer.
+                if other is None or self.chunk_count(entry.oid) >= self.chunk_count(other.oid):
+                    chunks[chunk_name] = entry
+            merged[name] = TreeEntry(name, MODE_TREE, self.repo.write_tree(chunks))
+        return self.repo.write_tree(merged)
+
+    def run_tree(self, base: Oid | None, ours: Oid, theirs: Oid) -> Oid:
+        b = self.repo.read_tree(base) if base else {}
+        o, t = self.repo.read_tree(ours), self.repo.read_tree(theirs)
+        merged: dict[str, TreeEntry] = {}
+        for name in dict.fromkeys([*o, *t]):
+            eo, et, eb = o.get(name), t.get(name), b.get(name)
+            if eo is None or et is None:
+                entry = eo or et
+                assert entry is not None
+                # Present on one side only: deleted on the other, or new on this one.
+                base_oid = eb.oid if eb else None
+                if eo is None and base_oid == entry.oid or et is None and base_oid == entry.oid:
+                    continue
+                merged[name] = entry
+            elif eo.oid == et.oid or (eb is not None and eb.oid == et.oid):
+                merged[name] = eo
+            elif eb is not None and eb.oid == eo.oid:
+                merged[name] = et
+            elif name == layout.METRICS_DIR:
+                merged[name] = TreeEntry(name, MODE_TREE, self.metrics_dir(eb.oid if eb else None, eo.oid, et.oid))
+            elif name.endswith(".yaml") and not eo.is_tree and not et.is_tree:
+                oid = self.mapping_file(name, eb.oid if eb else None, eo.oid, et.oid)
+                merged[name] = TreeEntry(name, eo.mode, oid)
+            else:
+                merged[name] = eo
+        return self.repo.write_tree(merged)
+
+    def experiment(self, base: Oid | None, ours: Oid, theirs: Oid) -> Oid:
+        b, o, t = (self.load(x, "experiment") for x in (base, ours, theirs))
+        return self.blob(merge_mapping(b, o, t, _resolve_experiment))
+
+
+def merge_run(repo: Repository, base: Oid | None, ours: Oid, theirs: Oid) -> Oid:
+    return _Merger(repo).run_tree(base, ours, theirs)
+
+
+def merge_experiment(repo: Repository, base: Oid | None, ours: Oid, theirs: Oid) -> Oid:
+    return _Merger(repo).experiment(base, ours, theirs)
+
+
+def merge_roots(repo: Repository, base: Oid | None, ours: Oid, theirs: Oid) -> Oid:
+    """Merge two whole record trees (used when syncing with a remote)."""
+
+    def walk(b: Oid | None, o: Oid, t: Oid, depth: int, path: str) -> Oid:
+        bt = repo.read_tree(b) if b else {}
+        ot, tt = repo.read_tree(o), repo.read_tree(t)
+        merged: dict[str, TreeEntry] = {}
+        for name in dict.fromkeys([*ot, *tt]):
+            eo, et, eb = ot.get(name), tt.get(name), bt.get(name)
+            if eo is None or et is None:
+                merged[name] = eo or et  # type: ignore[assignment]
+                continue
+            bo = eb.oid if eb else None
+            if eo.oid == et.oid or bo == et.oid:
+                merged[name] = eo
+            elif bo == eo.oid:
+                merged[name] = et
+            elif path == layout.RUNS_DIR and depth == layout.FANOUT_DEPTH:
+                merged[name] = TreeEntry(name, MODE_TREE, merge_run(repo, bo, eo.oid, et.oid))
+            elif path == layout.EXPERIMENTS_DIR:
+                merged[name] = TreeEntry(name, eo.mode, merge_experiment(repo, bo, eo.oid, et.oid))
+            elif eo.is_tree and et.is_tree:
+                sub_path = name if not path else path
+                merged[name] = TreeEntry(
+                    name, MODE_TREE, walk(bo if eb and eb.is_tree else None, eo.oid, et.oid,
+                                          depth + 1 if path else 0, sub_path)
+                )
+            else:
+                merged[name] = eo
+        return repo.write_tree(merged)
+
+    return walk(base, ours, theirs, 0, "")

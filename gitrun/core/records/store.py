@@ -1,0 +1,171 @@
+"""The record store: read records at the tip of the records ref, and commit edits.
+
+Every commit is compare-and-swap on one ref.  When another writer moved the ref
+first, the edit is re-applied on the new tip, merging any record both touched
+(see :mod:`merge`), and tried again.  HEAD, the index, the work tree and the user's
+branches are never read for writing, let alone changed.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import random
+import socket
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gitrun.core.git.objects import MODE_BLOB, MODE_TREE, Commit, Oid, TreeEntry
+from gitrun.core.git.repo import Repository
+from gitrun.core.records import layout, yamlfmt
+from gitrun.errors import InvalidRecord, RefConflict
+
+MergeFn = Callable[[Repository, Oid | None, Oid, Oid], Oid]
+
+_MAX_ATTEMPTS = 200
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Put ``oid`` at a path; ``base`` is what the writer started from.
+
+    When the tip holds something other than ``base`` at that path, ``merge`` builds
+    the result from (base, ours, theirs).
+    """
+
+    oid: Oid
+    mode: int
+    base: Oid | None
+    merge: MergeFn | None = None
+
+
+def _identity() -> str:
+    name = os.environ.get("GIT_COMMITTER_NAME") or getpass.getuser()
+    email = os.environ.get("GIT_COMMITTER_EMAIL") or f"{name}@{socket.gethostname()}"
+    return f"{name} <{email}>"
+
+
+def apply_edits(repo: Repository, tree: Oid | None, edits: Mapping[str, TreeEntry | None]) -> Oid | None:
+    """A new tree with entries put (or removed, for None) at slash paths."""
+    entries = dict(repo.read_tree(tree)) if tree else {}
+    below: dict[str, dict[str, TreeEntry | None]] = {}
+    for path, entry in edits.items():
+        head, _, rest = path.partition("/")
+        if rest:
+            below.setdefault(head, {})[rest] = entry
+        elif entry is None:
+            entries.pop(head, None)
+        else:
+            entries[head] = TreeEntry(head, entry.mode, entry.oid)
+    for head, sub in below.items():
+        current = entries.get(head)
+        new = apply_edits(repo, current.oid if current and current.is_tree else None, sub)
+        if new is None:
+            entries.pop(head, None)
+        else:
+            entries[head] = TreeEntry(head, MODE_TREE, new)
+    return repo.write_tree(entries) if entries else None
+
+
+class RecordStore:
+    def __init__(self, repo: Repository, ref: str = layout.RECORDS_REF) -> None:
+        self.repo = repo
+        self.ref = ref
+        self._checked_tip: Oid | None = None
+
+    # -- reading ---------------------------------------------------------------------
+
+    def tip(self) -> Oid | None:
+        return self.repo.refs.read(self.ref)
+
+    def root(self, tip: Oid | None = None) -> Oid | None:
+        tip = tip if tip is not None else self.tip()
+        if tip is None:
+            return None
+        root = self.repo.read_commit(tip).tree
+        if tip != self._checked_tip:
+            self._check_schema(root)
+            self._checked_tip = tip
+        return root
+
+    def _check_schema(self, root: Oid) -> None:
+        entry = self.repo.lookup(root, layout.STORE_FILE)
+        if entry is None:
+            return
+        info = yamlfmt.load(self.repo.read_blob(entry.oid), layout.STORE_FILE)
+        version = info.get("schema_version") if isinstance(info, dict) else None
+        if not isinstance(version, int) or version > layout.SCHEMA_VERSION:
+            raise InvalidRecord(
+                f"the records in {self.repo.common_dir} use schema version {version!r}; this gitrun "
+                f"reads up to version {layout.SCHEMA_VERSION}: upgrade gitrun (pip install -U gitrun)"
+            )
+
+    def entry(self, path: str, root: Oid | None = None) -> TreeEntry | None:
+        root = root if root is not None else self.root()
+        return self.repo.lookup(root, path) if root else None
+
+    def load_yaml(self, oid: Oid, where: str) -> dict[str, Any]:
+        data = yamlfmt.load(self.repo.read_blob(oid), where)
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            raise InvalidRecord(f"{where} should hold a mapping, found {type(data).__name__}")
+        return data
+
+    def blob_for(self, data: Mapping[str, Any]) -> Oid:
+        return self.repo.write_blob(yamlfmt.dump(data).encode())
+
+    # -- writing ---------------------------------------------------------------------
+
+    def commit(self, edits: Mapping[str, Edit], message: str) -> dict[str, Oid]:
+        """Apply edits on the current tip with compare-and-swap; return what landed.
+
+        The result maps each path to the object finally stored there (``Edit.oid``
+        unless a merge with another writer's version was needed).
+        """
+        delay = 0.0005
+        for _attempt in range(_MAX_ATTEMPTS):
+            tip = self.tip()
+            root = self.root(tip) if tip else None
+            landed: dict[str, Oid] = {}
+            changes: dict[str, TreeEntry | None] = {}
+            if root is None:
+                changes.update(self._initial_entries())
+            for path, edit in edits.items():
+                current = self.repo.lookup(root, path) if root else None
+                result = edit.oid
+                if current is not None and current.oid not in (edit.base, edit.oid):
+                    if edit.merge is None:
+                        result = edit.oid
+                    else:
+                        result = edit.merge(self.repo, edit.base, edit.oid, current.oid)
+                landed[path] = result
+                changes[path] = TreeEntry(path.rsplit("/", 1)[-1], edit.mode, result)
+            new_root = apply_edits(self.repo, root, changes)
+            assert new_root is not None
+            if new_root == root:
+                return landed
+            now = int(time.time())
+            who = f"{_identity()} {now} +0000"
+            commit = self.repo.write_commit(
+                Commit(new_root, (tip,) if tip else (), who, who, message.rstrip("\n") + "\n")
+            )
+            if self.repo.refs.compare_and_swap(self.ref, tip, commit):
+                return landed
+            time.sleep(delay * random.random())
+            delay = min(delay * 2, 0.05)
+        raise RefConflict(
+            f"could not update {self.ref} in {self.repo.common_dir}: other writers kept moving it "
+            f"({_MAX_ATTEMPTS} attempts)"
+        )
+
+    def _initial_entries(self) -> dict[str, TreeEntry | None]:
+        info = {"schema_version": layout.SCHEMA_VERSION, "layout": "runs/<id[0]>/<id[1]>/<id[2]>/<id>"}
+        return {layout.STORE_FILE: TreeEntry(layout.STORE_FILE, MODE_BLOB, self.blob_for(info))}
+
+    def put_blob(self, path: str, data: Mapping[str, Any], base: Oid | None, merge: MergeFn | None) -> Oid:
+        """Commit one YAML file; returns the object that landed."""
+        edit = Edit(self.blob_for(data), MODE_BLOB, base, merge)
+        return self.commit({path: edit}, f"gitrun: update {path}")[path]

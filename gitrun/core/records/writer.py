@@ -1,0 +1,501 @@
+"""The in-process record writer: logging lands in memory and a journal, git later.
+
+``log_metric`` appends to in-memory arrays and to the process's journal (a memory
+copy), never to git.  Records reach git on a schedule (every ``flush_interval``
+seconds, or sooner when ``max_pending`` points wait), when a run ends, when a
+reader in this process asks for a run, and at exit.  One flush is one commit for
+every run that changed, whatever the number of runs.
+
+Metric series are written in chunks (:mod:`series`): a flush re-encodes only the
+chunk each series is filling, so its cost does not grow with the series.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+import time
+import weakref
+from array import array
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from gitrun.core.git.objects import MODE_BLOB, MODE_TREE, Oid, TreeEntry
+from gitrun.core.records import journal as jnl
+from gitrun.core.records import layout, merge, series
+from gitrun.core.records.store import Edit, RecordStore, apply_edits
+from gitrun.errors import InvalidParameterValue, ResourceDoesNotExist
+
+FileValue = tuple[int, Oid] | None
+Point = tuple[int, int, float]
+
+DEFAULT_FLUSH_INTERVAL = 5.0
+DEFAULT_MAX_PENDING = 100_000
+
+
+@dataclass(eq=False)
+class _Chunk:
+    name: str
+    handle: int
+    steps: array[int] = field(default_factory=lambda: array("q"))
+    timestamps: array[int] = field(default_factory=lambda: array("q"))
+    values: array[float] = field(default_factory=lambda: array("d"))
+    committed: int = 0
+
+
+@dataclass(eq=False)
+class _Run:
+    run_id: str
+    path: str
+    base: Oid | None
+    info: dict[str, Any]
+    params: dict[str, str]
+    tags: dict[str, str]
+    latest: dict[str, Point]
+    owned: bool
+    tails: dict[str, _Chunk] = field(default_factory=dict)
+    sealed: list[tuple[str, _Chunk]] = field(default_factory=list)
+    files: dict[str, FileValue] = field(default_factory=dict)
+    dirty: set[str] = field(default_factory=set)
+
+    @property
+    def deleted(self) -> bool:
+        return self.info.get("lifecycle_stage") == "deleted"
+
+
+def _latest_as_yaml(latest: Mapping[str, Point]) -> dict[str, dict[str, Any]]:
+    return {k: {"step": s, "timestamp": t, "value": v} for k, (s, t, v) in latest.items()}
+
+
+def _latest_from_yaml(data: Mapping[str, Any]) -> dict[str, Point]:
+    return {k: (int(p["step"]), int(p["timestamp"]), float(p["value"])) for k, p in data.items()}
+
+
+class RecordWriter:
+    """Buffers the writes of this process and commits them to a :class:`RecordStore`."""
+
+    def __init__(
+        self,
+        store: RecordStore,
+        *,
+        flush_interval: float = DEFAULT_FLUSH_INTERVAL,
+        max_pending: int = DEFAULT_MAX_PENDING,
+        use_journal: bool = True,
+    ) -> None:
+        self.store = store
+        self.flush_interval = flush_interval
+        self.max_pending = max_pending
+        self._use_journal = use_journal
+        self._init_state()
+        weak = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: (w := weak()) is not None and w._after_fork())
+
+    def _init_state(self) -> None:
+        self.writer_id = secrets.token_hex(4)
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._runs: dict[str, _Run] = {}
+        self._dirty: set[_Run] = set()
+        self._pending = 0
+        self._handles = 0
+        self._last_ns = 0
+        self._journal: jnl.Journal | None = None
+        self._thread: threading.Thread | None = None
+        self._kick = threading.Event()
+        self._closed = False
+
+    def _after_fork(self) -> None:
+        # The child must not write into its parent's journal or trust its buffers.
+        if self._journal is not None:
+            self._journal.abandon_after_fork()
+        self._init_state()
+
+    # -- journal and background flushing --------------------------------------------
+
+    @property
+    def journal_dir(self) -> str:
+        return os.path.join(self.store.repo.gitrun_dir, "journal")
+
+    def _journal_or_none(self) -> jnl.Journal | None:
+        if self._journal is None and self._use_journal:
+            path = os.path.join(self.journal_dir, f"{self.writer_id}.jnl")
+            self._journal = jnl.Journal(path, self.writer_id)
+        if self._thread is None and self.flush_interval > 0:
+            self._thread = threading.Thread(target=self._loop, name="gitrun-flush", daemon=True)
+            self._thread.start()
+        return self._journal
+
+    def _loop(self) -> None:
+        while not self._closed:
+            self._kick.wait(self.flush_interval)
+            self._kick.clear()
+            if self._closed:
+                return
+            try:
+                self.flush()
+            except Exception as exc:  # noqa: BLE001 - the next attempt retries; never kill the thread
+                import warnings
+
+                warnings.warn(f"gitrun could not commit runs yet (will retry): {exc}", stacklevel=1)
+
+    def _chunk_name(self) -> str:
+        now = max(time.time_ns(), self._last_ns + 1)
+        self._last_ns = now
+        return f"{now:016x}-{self.writer_id}"
+
+    # -- runs --------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        run_id: str,
+        info: dict[str, Any],
+        tags: Mapping[str, str],
+        files: Mapping[str, FileValue],
+        *,
+        owned: bool = True,
+    ) -> None:
+        run = _Run(run_id, layout.run_dir(run_id), None, dict(info), {}, dict(tags), {}, owned,
+                   files=dict(files))
+        with self._lock:
+            if run_id in self._runs:
+                raise InvalidParameterValue(f"run {run_id} already exists")
+            journal = self._journal_or_none()
+            if journal is not None:
+                journal.append_json(jnl.RUN, {"run": run_id, "owned": owned, "create": {
+                    "info": run.info, "tags": run.tags,
+                    "files": {k: list(v) if v else None for k, v in run.files.items()}}})
+            run.dirty.update((layout.RUN_FILE, layout.TAGS_FILE, layout.PARAMS_FILE, layout.METRICS_FILE))
+            self._runs[run_id] = run
+            self._dirty.add(run)
+
+    def open_run(self, run_id: str, *, owned: bool) -> dict[str, Any]:
+        """Start writing to an existing run; returns its info.  ``owned`` runs are
+        marked KILLED by recovery if this process dies while they are RUNNING."""
+        with self._lock:
+            run = self._get(run_id)
+            if owned and not run.owned:
+                run.owned = True
+                journal = self._journal_or_none()
+                if journal is not None:
+                    journal.append_json(jnl.RUN, {"run": run_id, "owned": True, "create": None})
+            return dict(run.info)
+
+    def is_live(self, run_id: str) -> bool:
+        return run_id in self._runs
+
+    def _get(self, run_id: str) -> _Run:
+        run = self._runs.get(run_id)
+        if run is None:
+            run = self._load(run_id)
+            self._runs[run_id] = run
+            journal = self._journal_or_none()
+            if journal is not None:
+                journal.append_json(jnl.RUN, {"run": run_id, "owned": False, "create": None})
+        return run
+
+    def _load(self, run_id: str) -> _Run:
+        path = layout.run_dir(run_id)
+        entry = self.store.entry(path)
+        if entry is None:
+            raise ResourceDoesNotExist(f"Run with id={run_id} not found")
+        tree = self.store.repo.read_tree(entry.oid)
+        where = f"run {run_id}"
+
+        def read(name: str) -> dict[str, Any]:
+            e = tree.get(name)
+            return self.store.load_yaml(e.oid, f"{where} {name}") if e else {}
+
+        return _Run(
+            run_id, path, entry.oid, read(layout.RUN_FILE),
+            {k: str(v) for k, v in read(layout.PARAMS_FILE).items()},
+            {k: str(v) for k, v in read(layout.TAGS_FILE).items()},
+            _latest_from_yaml(read(layout.METRICS_FILE)), owned=False,
+        )
+
+    def _writable(self, run_id: str) -> _Run:
+        run = self._get(run_id)
+        if run.deleted:
+            raise InvalidParameterValue(
+                f"The run {run_id} must be in the 'active' state. Current state is deleted."
+            )
+        return run
+
+    def _mark(self, run: _Run, name: str) -> None:
+        run.dirty.add(name)
+        self._dirty.add(run)
+
+    # -- params, tags, info, files -----------------------------------------------------
+
+    def log_params(self, run_id: str, params: Mapping[str, str]) -> None:
+        with self._lock:
+            run = self._writable(run_id)
+            new = {}
+            for key, value in params.items():
+                old = run.params.get(key)
+                if old is None:
+                    new[key] = value
+                elif old != value:
+                    raise InvalidParameterValue(
+                        f"Changing param values is not allowed. Param with key='{key}' was already "
+                        f"logged with value='{old}' for run ID='{run_id}'. Attempted logging new "
+                        f"value '{value}'."
+                    )
+            if not new:
+                return
+            run.params.update(new)
+            self._journal_write(jnl.PARAMS, {"run": run_id, "params": new})
+            self._mark(run, layout.PARAMS_FILE)
+
+    def set_tags(self, run_id: str, tags: Mapping[str, str], delete: Iterable[str] = ()) -> None:
+        with self._lock:
+            run = self._writable(run_id)
+            gone = [k for k in delete]
+            for key in gone:
+                if key not in run.tags:
+                    raise ResourceDoesNotExist(f"No tag with name: {key} in run with id {run_id}")
+            run.tags.update(tags)
+            for key in gone:
+                del run.tags[key]
+            self._journal_write(jnl.TAGS, {"run": run_id, "set": dict(tags), "delete": gone})
+            self._mark(run, layout.TAGS_FILE)
+
+    def update_info(self, run_id: str, fields: Mapping[str, Any], *, allow_deleted: bool = False) -> None:
+        with self._lock:
+            run = self._get(run_id) if allow_deleted else self._writable(run_id)
+            run.info.update(fields)
+            self._journal_write(jnl.INFO, {"run": run_id, "info": dict(fields)})
+            self._mark(run, layout.RUN_FILE)
+
+    def put_files(self, run_id: str, files: Mapping[str, FileValue]) -> None:
+        """Set (or remove, with None) extra entries of the run's tree."""
+        with self._lock:
+            run = self._writable(run_id)
+            run.files.update(files)
+            self._journal_write(jnl.FILES, {"run": run_id, "files": {
+                k: list(v) if v else None for k, v in files.items()}})
+            self._dirty.add(run)
+
+    def _journal_write(self, kind: int, payload: dict[str, Any]) -> None:
+        journal = self._journal_or_none()
+        if journal is not None:
+            journal.append_json(kind, payload)
+
+    # -- metrics (the hot path) ----------------------------------------------------------
+
+    def log_metric(self, run_id: str, key: str, value: float, step: int, timestamp: int) -> None:
+        with self._lock:
+            run = self._runs.get(run_id)
+            if run is None or run.deleted:
+                run = self._writable(run_id)
+            chunk = run.tails.get(key)
+            if chunk is None or len(chunk.values) >= series.CHUNK_POINTS:
+                chunk = self._new_chunk(run, key, chunk)
+            chunk.steps.append(step)
+            chunk.timestamps.append(timestamp)
+            chunk.values.append(value)
+            journal = self._journal
+            if journal is not None:
+                journal.append_point(chunk.handle, step, timestamp, value)
+            point = (step, timestamp, value)
+            latest = run.latest.get(key)
+            if latest is None or point > latest:
+                run.latest[key] = point
+            run.dirty.add(layout.METRICS_FILE)
+            self._dirty.add(run)
+            self._pending += 1
+            if self._pending >= self.max_pending:
+                self._pending = 0
+                self._kick.set()
+
+    def log_metrics(self, run_id: str, points: Iterable[tuple[str, float, int, int]]) -> None:
+        """Many ``(key, value, step, timestamp)`` points, under one lock."""
+        with self._lock:
+            run = self._writable(run_id)
+            journal = self._journal
+            tails = run.tails
+            latest = run.latest
+            count = 0
+            for key, value, step, timestamp in points:
+                chunk = tails.get(key)
+                if chunk is None or len(chunk.values) >= series.CHUNK_POINTS:
+                    chunk = self._new_chunk(run, key, chunk)
+                    journal = self._journal
+                chunk.steps.append(step)
+                chunk.timestamps.append(timestamp)
+                chunk.values.append(value)
+                if journal is not None:
+                    journal.append_point(chunk.handle, step, timestamp, value)
+                point = (step, timestamp, value)
+                old = latest.get(key)
+                if old is None or point > old:
+                    latest[key] = point
+                count += 1
+            if count:
+                run.dirty.add(layout.METRICS_FILE)
+                self._dirty.add(run)
+                self._pending += count
+                if self._pending >= self.max_pending:
+                    self._pending = 0
+                    self._kick.set()
+
+    def _new_chunk(self, run: _Run, key: str, full: _Chunk | None, name: str | None = None) -> _Chunk:
+        if full is not None:
+            run.sealed.append((key, full))
+        self._handles += 1
+        chunk = _Chunk(name or self._chunk_name(), self._handles)
+        run.tails[key] = chunk
+        journal = self._journal_or_none()
+        if journal is not None:
+            journal.append_json(jnl.CHUNK, {"h": chunk.handle, "run": run.run_id, "key": key,
+                                            "chunk": chunk.name})
+        return chunk
+
+    # -- flushing -------------------------------------------------------------------------
+
+    def pending(self, run_id: str) -> bool:
+        run = self._runs.get(run_id)
+        return run is not None and run in self._dirty
+
+    def flush(self, run_ids: Iterable[str] | None = None) -> None:
+        """Commit buffered changes (of the given runs, or of all) in one commit."""
+        with self._flush_lock:
+            with self._lock:
+                wanted = None if run_ids is None else {self._runs[r] for r in run_ids if r in self._runs}
+                batch = [r for r in self._dirty if wanted is None or r in wanted]
+                if not batch:
+                    return
+                snapshots = [self._snapshot(run) for run in batch]
+                offset = self._journal.offset if self._journal is not None else 0
+            try:
+                edits = {snap.run.path: Edit(self._build_tree(snap), MODE_TREE, snap.run.base, merge.merge_run)
+                         for snap in snapshots}
+                message = f"gitrun: record {len(edits)} run(s)\n\n" + "\n".join(
+                    s.run.run_id for s in snapshots[:20])
+                landed = self.store.commit(edits, message)
+            except BaseException:
+                with self._lock:
+                    for snap in snapshots:
+                        snap.restore()
+                        self._dirty.add(snap.run)
+                raise
+            with self._lock:
+                for snap in snapshots:
+                    self._absorb(snap, landed[snap.run.path], edits[snap.run.path].oid)
+                # A full flush took every run with records before `offset`.
+                if self._journal is not None and wanted is None:
+                    self._journal.mark_flushed(offset)
+                self._evict()
+
+    def _snapshot(self, run: _Run) -> _Snapshot:
+        snap = _Snapshot(run)
+        for name in run.dirty:
+            if name == layout.RUN_FILE:
+                snap.yaml[name] = dict(run.info)
+            elif name == layout.PARAMS_FILE:
+                snap.yaml[name] = dict(run.params)
+            elif name == layout.TAGS_FILE:
+                snap.yaml[name] = dict(run.tags)
+            elif name == layout.METRICS_FILE:
+                snap.yaml[name] = _latest_as_yaml(run.latest)
+        for key, chunk in run.sealed:
+            snap.chunks.append((key, chunk, len(chunk.values)))
+        for key, chunk in run.tails.items():
+            if len(chunk.values) > chunk.committed:
+                snap.chunks.append((key, chunk, len(chunk.values)))
+        snap.sealed = list(run.sealed)
+        snap.files = dict(run.files)
+        snap.state = (dict(run.info), dict(run.params), dict(run.tags), dict(run.latest))
+        run.sealed.clear()
+        run.files.clear()
+        run.dirty.clear()
+        self._dirty.discard(run)
+        # Copies of the arrays, taken under the lock, so logging may continue.
+        snap.arrays = [(key, chunk.name, chunk.steps[:n], chunk.timestamps[:n], chunk.values[:n])
+                       for key, chunk, n in snap.chunks]
+        return snap
+
+    def _build_tree(self, snap: _Snapshot) -> Oid:
+        repo = self.store.repo
+        edits: dict[str, TreeEntry | None] = {}
+        for name, data in snap.yaml.items():
+            edits[name] = TreeEntry(name, MODE_BLOB, self.store.blob_for(data))
+        for key, name, steps, timestamps, values in snap.arrays:
+            blob = repo.write_blob(series.encode_chunk(key, steps, timestamps, values))
+            path = f"{layout.METRICS_DIR}/{layout.encode_key(key)}/{name}"
+            edits[path] = TreeEntry(name, MODE_BLOB, blob)
+        for name, value in snap.files.items():
+            edits[name] = None if value is None else TreeEntry(name.rsplit("/", 1)[-1], value[0], value[1])
+        tree = apply_edits(repo, snap.run.base, edits)
+        assert tree is not None
+        return tree
+
+    def _absorb(self, snap: _Snapshot, landed: Oid, ours: Oid) -> None:
+        run = snap.run
+        for key, chunk, n in snap.chunks:
+            chunk.committed = max(chunk.committed, n)
+        run.base = landed
+        if landed == ours:
+            return
+        # Another writer changed this run too: take in its changes, keeping ours made
+        # since the snapshot.
+        other = self._load(run.run_id)
+        info0, params0, tags0, latest0 = snap.state
+        run.info = merge.merge_mapping(info0, run.info, other.info, merge._resolve_info)
+        run.params = {**other.params, **run.params}
+        run.tags = merge.merge_mapping(tags0, run.tags, other.tags)
+        for key, point in other.latest.items():
+            if key not in run.latest or point > run.latest[key]:
+                run.latest[key] = point
+
+    def _evict(self) -> None:
+        for run_id, run in list(self._runs.items()):
+            if not run.owned and run not in self._dirty and not run.sealed:
+                del self._runs[run_id]
+
+    # -- ending -------------------------------------------------------------------------
+
+    def release(self, run_id: str) -> None:
+        """This process stops owning the run (it ended): commit it, then forget it."""
+        with self._lock:
+            run = self._runs.get(run_id)
+            if run is not None:
+                run.owned = False
+        self.flush([run_id])
+        with self._lock:
+            self._evict()
+
+    def close(self) -> None:
+        """Final flush; the journal is deleted once everything is in git."""
+        self._closed = True
+        self._kick.set()
+        try:
+            self.flush()
+        finally:
+            with self._lock:
+                if self._journal is not None:
+                    clean = not self._dirty
+                    self._journal.close(delete=clean and not any(r.owned for r in self._runs.values()))
+                    self._journal = None
+
+
+class _Snapshot:
+    """What one flush writes of one run, and how to undo taking it if the commit fails."""
+
+    def __init__(self, run: _Run) -> None:
+        self.run = run
+        self.yaml: dict[str, dict[str, Any]] = {}
+        self.chunks: list[tuple[str, _Chunk, int]] = []
+        self.arrays: list[tuple[str, str, array[int], array[int], array[float]]] = []
+        self.sealed: list[tuple[str, _Chunk]] = []
+        self.files: dict[str, FileValue] = {}
+        self.state: tuple[dict[str, Any], dict[str, str], dict[str, str], dict[str, Point]] = ({}, {}, {}, {})
+
+    def restore(self) -> None:
+        run = self.run
+        run.dirty.update(self.yaml)
+        run.dirty.add(layout.METRICS_FILE)
+        run.sealed[:0] = self.sealed
+        for name, value in self.files.items():
+            run.files.setdefault(name, value)

@@ -1,0 +1,91 @@
+"""The one error family of gitrun.
+
+Every error a user can act on is a :class:`GitrunError`.  Subclasses exist only
+where callers branch on them.  ``error_code`` follows MLflow's protocol names so
+that code written for ``MlflowException`` keeps working
+(``gitrun.exceptions.MlflowException`` is an alias of :class:`GitrunError`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+INTERNAL_ERROR = "INTERNAL_ERROR"
+INVALID_PARAMETER_VALUE = "INVALID_PARAMETER_VALUE"
+RESOURCE_DOES_NOT_EXIST = "RESOURCE_DOES_NOT_EXIST"
+RESOURCE_ALREADY_EXISTS = "RESOURCE_ALREADY_EXISTS"
+INVALID_STATE = "INVALID_STATE"
+
+_HTTP_STATUS = {
+    INTERNAL_ERROR: 500,
+    INVALID_PARAMETER_VALUE: 400,
+    RESOURCE_DOES_NOT_EXIST: 404,
+    RESOURCE_ALREADY_EXISTS: 400,
+    INVALID_STATE: 400,
+}
+
+
+class GitrunError(Exception):
+    """Base of every error gitrun raises on purpose."""
+
+    default_code = INTERNAL_ERROR
+
+    def __init__(self, message: str, error_code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.error_code = error_code or self.default_code
+
+    def get_http_status_code(self) -> int:
+        return _HTTP_STATUS.get(self.error_code, 500)
+
+
+class InvalidParameterValue(GitrunError):
+    """A key, value, filter, path or argument that gitrun refuses."""
+
+    default_code = INVALID_PARAMETER_VALUE
+
+
+class ResourceDoesNotExist(GitrunError):
+    """A run, experiment, tag, artifact or object that is not there."""
+
+    default_code = RESOURCE_DOES_NOT_EXIST
+
+
+class ResourceAlreadyExists(GitrunError):
+    default_code = RESOURCE_ALREADY_EXISTS
+
+
+class RefConflict(GitrunError):
+    """A compare-and-swap of a git ref kept losing to other writers."""
+
+    default_code = INTERNAL_ERROR
+
+
+class CorruptObject(GitrunError):
+    """Stored bytes that do not match their address (git object or artifact)."""
+
+    default_code = INTERNAL_ERROR
+
+
+class InvalidRecord(GitrunError):
+    """A record in git that cannot be parsed, or has an unknown schema version."""
+
+    default_code = INTERNAL_ERROR
+
+
+class StoreUnavailable(GitrunError):
+    """A storage location (folder, bucket, remote) that cannot be reached."""
+
+    default_code = INTERNAL_ERROR
+
+
+class GitCommandError(GitrunError):
+    """A ``git`` subprocess that exited non-zero."""
+
+    def __init__(self, argv: Sequence[str], returncode: int, output: str) -> None:
+        shown = " ".join(argv)
+        detail = output.strip() or "(no output)"
+        super().__init__(f"git command failed (exit {returncode}): {shown}\n{detail}")
+        self.argv = list(argv)
+        self.returncode = returncode
+        self.output = output

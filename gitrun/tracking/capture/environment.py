@@ -1,0 +1,102 @@
+"""The Python environment of a run: interpreter, platform, installed distributions.
+
+Listing distributions costs 50-100 ms, so the result is cached on disk, keyed by the
+interpreter and the modification times of the folders on ``sys.path`` (installing or
+removing a package changes its folder's mtime).  Environment variables are recorded
+only when allow-listed in ``GITRUN_CAPTURE_ENV`` (comma-separated names or globs).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import os
+import platform
+import sys
+from typing import Any
+
+from gitrun.core.records import yamlfmt
+
+
+def _cache_key() -> str:
+    parts = [sys.executable, sys.version]
+    for entry in sys.path:
+        try:
+            parts.append(f"{entry}:{os.stat(entry or '.').st_mtime_ns}")
+        except OSError:
+            parts.append(entry)
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
+
+
+def packages() -> dict[str, str]:
+    from importlib import metadata
+
+    found: dict[str, str] = {}
+    for dist in metadata.distributions():
+        name = dist.metadata.get("Name") if dist.metadata else None
+        if name:
+            found.setdefault(name.lower().replace("_", "-"), dist.version)
+    return dict(sorted(found.items()))
+
+
+def _gpu() -> dict[str, Any] | None:
+    torch = sys.modules.get("torch")  # only when the script already imported it
+    if torch is None:
+        return None
+    try:
+        if not torch.cuda.is_available():
+            return {"cuda_available": False}
+        return {
+            "cuda_available": True,
+            "cuda_version": torch.version.cuda,
+            "devices": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())],
+        }
+    except Exception:  # noqa: BLE001 - a broken CUDA setup must not break the run
+        return None
+
+
+def _allowed_env() -> dict[str, str]:
+    patterns = [p.strip() for p in os.environ.get("GITRUN_CAPTURE_ENV", "").split(",") if p.strip()]
+    return {k: v for k, v in sorted(os.environ.items()) if any(fnmatch.fnmatch(k, p) for p in patterns)}
+
+
+def environment_yaml(cache_dir: str | None) -> bytes:
+    """The environment record as YAML bytes (packages from the cache when valid)."""
+    pkgs: dict[str, str] | None = None
+    cache = os.path.join(cache_dir, f"packages-{_cache_key()}.json") if cache_dir else None
+    if cache and os.path.exists(cache):
+        try:
+            with open(cache, encoding="utf-8") as fh:
+                loaded = json.load(fh)
+            pkgs = loaded if isinstance(loaded, dict) else None
+        except (OSError, ValueError):
+            pkgs = None  # a bad cache is rebuilt
+    if pkgs is None:
+        pkgs = packages()
+        if cache:
+            os.makedirs(os.path.dirname(cache), exist_ok=True)
+            tmp = f"{cache}.{os.getpid()}.tmp"
+            with open(tmp, "w", encoding="utf-8") as fh:
+                json.dump(pkgs, fh)
+            os.replace(tmp, cache)
+    record: dict[str, Any] = {
+        "python": {
+            "version": platform.python_version(),
+            "implementation": platform.python_implementation(),
+            "executable": sys.executable,
+        },
+        "platform": {
+            "system": platform.system(),
+            "release": platform.release(),
+            "machine": platform.machine(),
+        },
+        "packages": pkgs,
+    }
+    gpu = _gpu()
+    if gpu is not None:
+        record["gpu"] = gpu
+    env = _allowed_env()
+    if env:
+        record["environment_variables"] = env
+    return yamlfmt.dump(record).encode()

@@ -1,0 +1,181 @@
+"""The stateless client: every call names its run or experiment (MLflow's MlflowClient)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from gitrun.errors import InvalidParameterValue
+from gitrun.tracking import entities as ent
+from gitrun.tracking import validation as v
+from gitrun.tracking.store import TrackingStore, open_store
+
+
+class Client:
+    """Access to runs and experiments of one tracking location.
+
+    Args:
+        tracking_uri: where the records are (a repository, or a standalone store);
+            None means the current tracking URI (see ``gitrun.get_tracking_uri``).
+        registry_uri: accepted for MLflow compatibility and ignored.
+    """
+
+    def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
+        from gitrun.tracking import fluent
+
+        self._tracking_uri = tracking_uri if tracking_uri is not None else fluent.tracking_uri_or_none()
+        self._store: TrackingStore | None = None
+
+    @property
+    def tracking_uri(self) -> str:
+        return self.store.uri
+
+    @property
+    def store(self) -> TrackingStore:
+        if self._store is None:
+            self._store = open_store(self._tracking_uri)
+        return self._store
+
+    # -- experiments ----------------------------------------------------------------------------
+
+    def create_experiment(self, name: str, artifact_location: str | None = None,
+                          tags: dict[str, Any] | None = None) -> str:
+        v.experiment_name(name)
+        clean = dict(v.experiment_tag(k, val) for k, val in (tags or {}).items())
+        return self.store.create_experiment(name, artifact_location, clean)
+
+    def get_experiment(self, experiment_id: str) -> ent.Experiment:
+        return self.store.get_experiment(v.experiment_id(experiment_id))
+
+    def get_experiment_by_name(self, name: str) -> ent.Experiment | None:
+        return self.store.get_experiment_by_name(name)
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        """Soft delete: the experiment and its active runs become ``deleted``."""
+        experiment_id = v.experiment_id(experiment_id)
+        self.store.set_experiment_lifecycle(experiment_id, ent.LifecycleStage.DELETED)
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        self.store.set_experiment_lifecycle(v.experiment_id(experiment_id), ent.LifecycleStage.ACTIVE)
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        self.store.rename_experiment(v.experiment_id(experiment_id), v.experiment_name(new_name))
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
+        key, text = v.experiment_tag(key, value)
+        self.store.set_experiment_tag(v.experiment_id(experiment_id), key, text)
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        self.store.set_experiment_tag(v.experiment_id(experiment_id), key, None)
+
+    # -- runs -------------------------------------------------------------------------------------
+
+    def create_run(self, experiment_id: str, start_time: int | None = None,
+                   tags: dict[str, Any] | None = None, run_name: str | None = None) -> ent.Run:
+        """Create a RUNNING run (not made active: the fluent run stack is untouched)."""
+        clean = self._clean_tags(tags or {})
+        if run_name is not None and "mlflow.runName" in clean and clean["mlflow.runName"] != run_name:
+            raise InvalidParameterValue(
+                f"Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different "
+                f"values (run_name='{run_name}', mlflow.runName='{clean['mlflow.runName']}')."
+            )
+        run_id = self.store.create_run(v.experiment_id(experiment_id), run_name=run_name, tags=clean,
+                                       start_time=start_time)
+        return self.get_run(run_id)
+
+    @staticmethod
+    def _clean_tags(tags: dict[str, Any]) -> dict[str, str]:
+        return {v.validate_key(k, "tag"): v.tag_value(k, val) for k, val in tags.items()}
+
+    def get_run(self, run_id: str) -> ent.Run:
+        return self.store.get_run(v.run_id(run_id))
+
+    def get_parent_run(self, run_id: str) -> ent.Run | None:
+        parent = self.get_run(run_id).data.tags.get("mlflow.parentRunId")
+        return self.get_run(parent) if parent else None
+
+    def log_param(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> Any:
+        key = v.validate_key(key, "param")
+        self.store.writer.log_params(v.run_id(run_id), {key: v.param_value(key, value)})
+        return value
+
+    def log_metric(self, run_id: str, key: str, value: Any, timestamp: int | None = None,
+                   step: int | None = None, synchronous: bool | None = None, **_: Any) -> None:
+        key = v.validate_key(key, "metric")
+        value = v.metric_value(key, value)
+        ts = int(time.time() * 1000) if timestamp is None else v.metric_timestamp(timestamp)
+        self.store.writer.log_metric(v.run_id(run_id), key, value, v.metric_step(step), ts)
+
+    def log_batch(self, run_id: str, metrics: Sequence[ent.Metric] = (), params: Sequence[ent.Param] = (),
+                  tags: Sequence[ent.RunTag] = (), synchronous: bool | None = None) -> None:
+        """Params, then metrics, then tags; every entity is validated before any is written."""
+        run_id = v.run_id(run_id)
+        clean_params = {v.validate_key(p.key, "param"): v.param_value(p.key, p.value) for p in params}
+        v.no_duplicates([p.key for p in params], "parameter")
+        points = [
+            (v.validate_key(m.key, "metric"), v.metric_value(m.key, m.value), v.metric_step(m.step),
+             v.metric_timestamp(m.timestamp))
+            for m in metrics
+        ]
+        clean_tags = {v.validate_key(t.key, "tag"): v.tag_value(t.key, t.value) for t in tags}
+        writer = self.store.writer
+        if clean_params:
+            writer.log_params(run_id, clean_params)
+        if points:
+            writer.log_metrics(run_id, points)
+        if clean_tags:
+            self._set_tags(run_id, clean_tags)
+
+    def set_tag(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> None:
+        key = v.validate_key(key, "tag")
+        self._set_tags(v.run_id(run_id), {key: v.tag_value(key, value)})
+
+    def _set_tags(self, run_id: str, tags: dict[str, str]) -> None:
+        self.store.writer.set_tags(run_id, tags)
+        if "mlflow.runName" in tags:
+            self.store.writer.update_info(run_id, {"run_name": tags["mlflow.runName"]})
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        self.store.writer.set_tags(v.run_id(run_id), {}, delete=[key])
+
+    def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> None:
+        run_id = v.run_id(run_id)
+        if status is not None:
+            ent.RunStatus.from_string(status)
+            self.store.writer.update_info(run_id, {"status": status})
+        if name is not None:
+            self._set_tags(run_id, {"mlflow.runName": v.tag_value("mlflow.runName", name)})
+
+    def set_terminated(self, run_id: str, status: str | None = None, end_time: int | None = None) -> None:
+        """End a run: status (default FINISHED) and end time, committed right away."""
+        run_id = v.run_id(run_id)
+        status = status or ent.RunStatus.FINISHED
+        ent.RunStatus.from_string(status)
+        end = int(time.time() * 1000) if end_time is None else v.metric_timestamp(end_time)
+        self.store.writer.update_info(run_id, {"status": status, "end_time": end})
+        self.store.writer.release(run_id)
+
+    def delete_run(self, run_id: str) -> None:
+        self._set_lifecycle(run_id, ent.LifecycleStage.DELETED)
+
+    def restore_run(self, run_id: str) -> None:
+        self._set_lifecycle(run_id, ent.LifecycleStage.ACTIVE)
+
+    def _set_lifecycle(self, run_id: str, stage: str) -> None:
+        run_id = v.run_id(run_id)
+        writer = self.store.writer
+        writer.update_info(run_id, {"lifecycle_stage": stage}, allow_deleted=True)
+        writer.flush([run_id])
+
+    def get_metric_history(self, run_id: str, key: str) -> list[ent.Metric]:
+        """Every point of a series: chunks in the order writers started them, points
+        in the order they were logged."""
+        return self.store.metric_history(v.run_id(run_id), key)
+
+    def flush(self) -> None:
+        """Commit everything this process has buffered (normally done on a schedule)."""
+        self.store.writer.flush()
+
+
+MlflowClient = Client

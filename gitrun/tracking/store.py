@@ -1,0 +1,382 @@
+"""One tracking location opened by this process: its records, writer and context.
+
+There is one :class:`TrackingStore` per location per process (see :func:`open_store`),
+shared by the fluent API and every client, so that buffered writes are seen by
+reads in the same process and committed together.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import os
+import threading
+import time
+import uuid
+from typing import Any
+
+from gitrun.core import location as loc
+from gitrun.core.git.objects import MODE_BLOB, MODE_TREE, Oid
+from gitrun.core.git.repo import Repository
+from gitrun.core.records import layout, merge, series
+from gitrun.core.records.recovery import recover
+from gitrun.core.records.store import RecordStore
+from gitrun.core.records.writer import RecordWriter
+from gitrun.errors import (
+    GitrunError,
+    InvalidParameterValue,
+    ResourceAlreadyExists,
+    ResourceDoesNotExist,
+)
+from gitrun.tracking import entities as ent
+from gitrun.tracking import names
+from gitrun.tracking.capture import code as code_capture
+from gitrun.tracking.capture import environment, source
+
+DEFAULT_EXPERIMENT_ID = "0"
+DEFAULT_EXPERIMENT_NAME = "Default"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _float_env(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+class TrackingStore:
+    def __init__(self, location: loc.Location) -> None:
+        self.location = location
+        self.repo: Repository = loc.open_repository(location)
+        self.records = RecordStore(self.repo)
+        self.writer = RecordWriter(
+            self.records,
+            flush_interval=_float_env("GITRUN_FLUSH_INTERVAL", 5.0),
+            max_pending=int(_float_env("GITRUN_FLUSH_POINTS", 100_000)),
+        )
+        self._env_blob: Oid | None = None
+        self._code_repo: Repository | None | bool = False
+        self._lock = threading.Lock()
+        recover(self.records)
+
+    @property
+    def uri(self) -> str:
+        return self.location.uri
+
+    # -- experiments ----------------------------------------------------------------------
+
+    def _experiment_record(self, experiment_id: str) -> dict[str, Any] | None:
+        entry = self.records.entry(layout.experiment_file(experiment_id))
+        if entry is None:
+            return None
+        return self.records.load_yaml(entry.oid, f"experiment {experiment_id}")
+
+    def _ensure_default(self) -> None:
+        if self.records.entry(layout.experiment_file(DEFAULT_EXPERIMENT_ID)) is None:
+            self._write_experiment(DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME, None, {})
+
+    def _write_experiment(self, experiment_id: str, name: str, artifact_location: str | None,
+                          tags: dict[str, str]) -> None:
+        now = now_ms()
+        record = {
+            "schema_version": layout.SCHEMA_VERSION,
+            "experiment_id": experiment_id,
+            "name": name,
+            "artifact_location": artifact_location or f"{self.uri}#experiments/{experiment_id}",
+            "lifecycle_stage": ent.LifecycleStage.ACTIVE,
+            "creation_time": now,
+            "last_update_time": now,
+            "tags": tags,
+        }
+        self.records.put_blob(layout.experiment_file(experiment_id), record, None, merge.merge_experiment)
+
+    def _update_experiment(self, experiment_id: str, **changes: Any) -> None:
+        path = layout.experiment_file(experiment_id)
+        entry = self.records.entry(path)
+        if entry is None:
+            raise ResourceDoesNotExist(f"No Experiment with id={experiment_id} exists")
+        record = self.records.load_yaml(entry.oid, f"experiment {experiment_id}")
+        record.update(changes)
+        record["last_update_time"] = now_ms()
+        self.records.put_blob(path, record, entry.oid, merge.merge_experiment)
+
+    @staticmethod
+    def _candidate_ids(name: str) -> list[str]:
+        # Ids derive from the name, so two machines creating "foo" create one experiment.
+        out = []
+        for n in range(8):
+            digest = hashlib.sha256(f"{name}\0{n}".encode() if n else name.encode()).hexdigest()
+            out.append(str(int(digest[:13], 16)))
+        return out
+
+    def get_experiment(self, experiment_id: str) -> ent.Experiment:
+        if experiment_id == DEFAULT_EXPERIMENT_ID:
+            self._ensure_default()
+        record = self._experiment_record(experiment_id)
+        if record is None:
+            raise ResourceDoesNotExist(f"No Experiment with id={experiment_id} exists")
+        return _experiment(record)
+
+    def get_experiment_by_name(self, name: str) -> ent.Experiment | None:
+        if name == DEFAULT_EXPERIMENT_NAME:
+            self._ensure_default()
+            record = self._experiment_record(DEFAULT_EXPERIMENT_ID)
+            if record is not None and record.get("name") == name:
+                return _experiment(record)
+        for candidate in self._candidate_ids(name):
+            record = self._experiment_record(candidate)
+            if record is None:
+                break
+            if record.get("name") == name:
+                return _experiment(record)
+        # Renamed experiments keep their id: look through all of them.
+        for experiment in self.list_experiments():
+            if experiment.name == name:
+                return experiment
+        return None
+
+    def create_experiment(self, name: str, artifact_location: str | None = None,
+                          tags: dict[str, str] | None = None) -> str:
+        if artifact_location is not None and artifact_location.startswith("runs:"):
+            raise InvalidParameterValue("Artifact location cannot be a runs:/ URI")
+        existing = self.get_experiment_by_name(name)
+        if existing is not None:
+            raise ResourceAlreadyExists(
+                f"Experiment(name={name}) already exists. Error: experiment names must be unique "
+                f"(it has id {existing.experiment_id}, lifecycle stage {existing.lifecycle_stage})."
+            )
+        for candidate in self._candidate_ids(name):
+            if self._experiment_record(candidate) is None:
+                self._write_experiment(candidate, name, artifact_location, dict(tags or {}))
+                return candidate
+        raise GitrunError(f"could not allocate an id for experiment {name!r}")
+
+    def list_experiments(self) -> list[ent.Experiment]:
+        self._ensure_default()
+        root = self.records.root()
+        entry = self.records.repo.lookup(root, layout.EXPERIMENTS_DIR) if root else None
+        if entry is None:
+            return []
+        out = []
+        for name, item in self.repo.read_tree(entry.oid).items():
+            if name.endswith(".yaml"):
+                out.append(_experiment(self.records.load_yaml(item.oid, f"experiment {name}")))
+        return out
+
+    def set_experiment_lifecycle(self, experiment_id: str, stage: str) -> None:
+        if stage == ent.LifecycleStage.DELETED and experiment_id == DEFAULT_EXPERIMENT_ID:
+            # MLflow's SQL store allows it, its file store refuses; refuse: runs need a home.
+            raise InvalidParameterValue("Cannot delete the default experiment '0'.")
+        self.get_experiment(experiment_id)
+        self._update_experiment(experiment_id, lifecycle_stage=stage)
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        other = self.get_experiment_by_name(new_name)
+        if other is not None and other.experiment_id != experiment_id:
+            raise ResourceAlreadyExists(f"Experiment(name={new_name}) already exists.")
+        self._update_experiment(experiment_id, name=new_name)
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str | None) -> None:
+        experiment = self.get_experiment(experiment_id)
+        tags = dict(experiment.tags)
+        if value is None:
+            if key not in tags:
+                raise ResourceDoesNotExist(f"No tag with name: {key} in experiment {experiment_id}")
+            del tags[key]
+        else:
+            tags[key] = value
+        self._update_experiment(experiment_id, tags=tags)
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def _code_repository(self) -> Repository | None:
+        if self._code_repo is False:
+            script = source.user_script()
+            start = os.path.dirname(script) if script else os.getcwd()
+            found = Repository.discover(start)
+            self._code_repo = found if found is not None and found.work_tree else None
+        return self._code_repo or None
+
+    def _environment_blob(self) -> Oid:
+        if self._env_blob is None:
+            cache = os.path.join(self.repo.gitrun_dir, "cache")
+            self._env_blob = self.repo.write_blob(environment.environment_yaml(cache))
+        return self._env_blob
+
+    def _capture_code(self) -> code_capture.CodeSnapshot | None:
+        code_repo = self._code_repository()
+        if code_repo is None:
+            return None
+        exclude = (self.location.path,) if self.location.standalone else ()
+        try:
+            return code_capture.snapshot(code_repo, self.repo, exclude)
+        except GitrunError as exc:
+            import warnings
+
+            warnings.warn(f"gitrun could not snapshot the code of this run: {exc}", stacklevel=3)
+            return None
+
+    def create_run(
+        self,
+        experiment_id: str,
+        *,
+        run_name: str | None,
+        tags: dict[str, str],
+        start_time: int | None = None,
+        parent_run_id: str | None = None,
+        inherit_code_from: str | None = None,
+    ) -> str:
+        experiment = self.get_experiment(experiment_id)
+        if experiment.lifecycle_stage != ent.LifecycleStage.ACTIVE:
+            raise InvalidParameterValue(
+                f"The experiment {experiment_id} must be in the 'active' state. Current state is "
+                f"{experiment.lifecycle_stage}."
+            )
+        run_id = uuid.uuid4().hex
+        name = run_name or tags.get("mlflow.runName") or names.generate()
+        tags = {**tags, "mlflow.runName": name}
+        user = tags.get("mlflow.user") or source.user()
+        info: dict[str, Any] = {
+            "schema_version": layout.SCHEMA_VERSION,
+            "run_id": run_id,
+            "run_name": name,
+            "experiment_id": experiment_id,
+            "status": ent.RunStatus.RUNNING,
+            "lifecycle_stage": ent.LifecycleStage.ACTIVE,
+            "start_time": start_time if start_time is not None else now_ms(),
+            "end_time": None,
+            "user_id": user,
+            "artifact_uri": f"runs:/{run_id}",
+            "parent_run_id": parent_run_id,
+            "source": source.source(),
+        }
+        files: dict[str, tuple[int, Oid] | None] = {
+            layout.ENVIRONMENT_FILE: (MODE_BLOB, self._environment_blob())
+        }
+        code = self._inherited_code(inherit_code_from) if inherit_code_from else None
+        if code is None:
+            snap = self._capture_code()
+            code = (snap.record, snap.tree) if snap else None
+        if code is not None:
+            record, tree = code
+            info["code"] = record
+            files[layout.CODE_DIR] = (MODE_TREE, tree)
+            for tag, field in (("mlflow.source.git.commit", "commit"), ("mlflow.source.git.branch", "branch"),
+                               ("mlflow.source.git.repoURL", "repo_url")):
+                if record.get(field) and tag not in tags:
+                    tags[tag] = str(record[field])
+            tags.setdefault("gitrun.git.dirty", "true" if record.get("dirty") else "false")
+        self.writer.create_run(run_id, info, tags, files)
+        return run_id
+
+    def _inherited_code(self, run_id: str) -> tuple[dict[str, Any], Oid] | None:
+        run = self.writer._runs.get(run_id)
+        if run is None or "code" not in run.info:
+            return None
+        tree = run.files.get(layout.CODE_DIR)
+        if tree is None and run.base is not None:
+            entry = self.repo.lookup(run.base, layout.CODE_DIR)
+            tree = (MODE_TREE, entry.oid) if entry else None
+        return (run.info["code"], tree[1]) if tree else None
+
+    def _run_tree(self, run_id: str) -> Oid:
+        if self.writer.pending(run_id):
+            self.writer.flush([run_id])
+        entry = self.records.entry(layout.run_dir(run_id))
+        if entry is None:
+            raise ResourceDoesNotExist(f"Run '{run_id}' not found")
+        return entry.oid
+
+    def get_run(self, run_id: str) -> ent.Run:
+        tree = self.repo.read_tree(self._run_tree(run_id))
+
+        def read(name: str) -> dict[str, Any]:
+            e = tree.get(name)
+            return self.records.load_yaml(e.oid, f"run {run_id} {name}") if e else {}
+
+        info = read(layout.RUN_FILE)
+        latest = read(layout.METRICS_FILE)
+        data = ent.RunData(
+            metrics={k: float(v["value"]) for k, v in latest.items()},
+            params={k: str(v) for k, v in read(layout.PARAMS_FILE).items()},
+            tags={k: str(v) for k, v in read(layout.TAGS_FILE).items()},
+        )
+        run_info = ent.RunInfo(
+            run_id=info["run_id"],
+            run_name=str(info.get("run_name") or ""),
+            experiment_id=str(info["experiment_id"]),
+            user_id=str(info.get("user_id") or "unknown"),
+            status=info["status"],
+            start_time=info["start_time"],
+            end_time=info.get("end_time"),
+            artifact_uri=info.get("artifact_uri") or f"runs:/{run_id}",
+            lifecycle_stage=info.get("lifecycle_stage", ent.LifecycleStage.ACTIVE),
+        )
+        return ent.Run(run_info, data, record=info)
+
+    def run_exists(self, run_id: str) -> bool:
+        return self.writer.is_live(run_id) or self.records.entry(layout.run_dir(run_id)) is not None
+
+    def metric_history(self, run_id: str, key: str) -> list[ent.Metric]:
+        tree = self._run_tree(run_id)
+        entry = self.repo.lookup(tree, f"{layout.METRICS_DIR}/{layout.encode_key(key)}")
+        if entry is None:
+            return []
+        out: list[ent.Metric] = []
+        for name, chunk in sorted(self.repo.read_tree(entry.oid).items()):
+            steps, timestamps, values = series.decode_chunk(self.repo.read_blob(chunk.oid), name)
+            out += map(ent.Metric, [key] * len(values), values, timestamps, steps, [run_id] * len(values))
+        return out
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def _experiment(record: dict[str, Any]) -> ent.Experiment:
+    return ent.Experiment(
+        experiment_id=str(record["experiment_id"]),
+        name=str(record["name"]),
+        artifact_location=str(record.get("artifact_location") or ""),
+        lifecycle_stage=record.get("lifecycle_stage", ent.LifecycleStage.ACTIVE),
+        tags={str(k): str(v) for k, v in (record.get("tags") or {}).items()},
+        creation_time=record.get("creation_time"),
+        last_update_time=record.get("last_update_time"),
+    )
+
+
+_stores: dict[str, TrackingStore] = {}
+_stores_lock = threading.Lock()
+
+
+def open_store(uri: str | None) -> TrackingStore:
+    """The process-wide store for a tracking URI (None: the default location)."""
+    location = loc.resolve(uri)
+    store = _stores.get(location.path)
+    if store is None:
+        with _stores_lock:
+            store = _stores.get(location.path)
+            if store is None:
+                store = TrackingStore(location)
+                _stores[location.path] = store
+    return store
+
+
+def close_all() -> None:
+    """Commit and close every open store (at exit; tests call it between cases)."""
+    with _stores_lock:
+        stores = list(_stores.values())
+        _stores.clear()
+    for store in stores:
+        try:
+            store.close()
+        except Exception as exc:  # noqa: BLE001 - at exit, report and keep closing the others
+            import sys
+
+            print(f"gitrun: could not commit the last records of {store.uri}: {exc}", file=sys.stderr)
+
+
+atexit.register(close_all)

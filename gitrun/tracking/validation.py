@@ -1,0 +1,190 @@
+"""Validation of keys and values, with MLflow's rules and messages.
+
+Every check raises :class:`InvalidParameterValue` before anything is written, so a
+rejected call never loses what was logged before it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import posixpath
+import re
+import warnings
+from typing import Any
+
+from gitrun.errors import InvalidParameterValue
+
+MAX_ENTITY_KEY_LENGTH = 250
+MAX_PARAM_VAL_LENGTH = 6000
+MAX_TAG_VAL_LENGTH = 8000
+MAX_EXPERIMENT_NAME_LENGTH = 500
+MAX_EXPERIMENT_TAG_KEY_LENGTH = 250
+MAX_EXPERIMENT_TAG_VAL_LENGTH = 20000
+MAX_PARAMS_TAGS_PER_BATCH = 100
+MAX_METRICS_PER_BATCH = 1000
+MAX_ENTITIES_PER_BATCH = 1000
+_INT64 = 2**63
+
+_KEY = re.compile(r"^[/\w.\- :]*$")
+_RUN_ID = re.compile(r"^[a-zA-Z0-9][\w\-]{0,255}$")
+_EXPERIMENT_ID = re.compile(r"^[a-zA-Z0-9][\w\-]{0,63}$")
+
+# Keys already found valid: the check is then one set lookup on the hot path.
+_valid_keys: set[str] = set()
+
+
+def validate_key(key: Any, kind: str) -> str:
+    """``kind`` is "metric", "param" or "tag"; returns the key."""
+    if key in _valid_keys:
+        return key  # type: ignore[no-any-return]
+    if key is None:
+        raise InvalidParameterValue(f"Missing value for required parameter '{kind} key'.")
+    if not isinstance(key, str):
+        raise InvalidParameterValue(f"Invalid {kind} name: {key!r}. Names must be strings.")
+    if not _KEY.match(key):
+        raise InvalidParameterValue(
+            f"Invalid {kind} name: '{key}'. Names may only contain alphanumerics, underscores (_), "
+            "dashes (-), periods (.), spaces ( ), colon(:) and slashes (/)."
+        )
+    norm = posixpath.normpath(key)
+    if key == "" or norm != key or norm == "." or norm.startswith("..") or norm.startswith("/"):
+        raise InvalidParameterValue(
+            f"Invalid {kind} name: '{key}'. Names may be treated as files in certain cases, and must "
+            f"not resolve to other names when treated as such. This name would resolve to '{norm}'"
+        )
+    if len(key) > MAX_ENTITY_KEY_LENGTH:
+        label = {"metric": "Metric name", "param": "Param key", "tag": "Tag key"}.get(kind, kind)
+        raise InvalidParameterValue(
+            f"'{label}' exceeds the maximum length of {MAX_ENTITY_KEY_LENGTH} characters "
+            f"(got {len(key)}): '{key[:40]}...'"
+        )
+    if len(_valid_keys) < 100_000:
+        _valid_keys.add(key)
+    return key
+
+
+def _truncate_enabled() -> bool:
+    for name in ("GITRUN_TRUNCATE_LONG_VALUES", "MLFLOW_TRUNCATE_LONG_VALUES"):
+        value = os.environ.get(name)
+        if value is not None:
+            return value.strip().lower() not in ("false", "0", "no")
+    return True
+
+
+def _limit(value: str, limit: int, what: str, key: str) -> str:
+    if len(value) <= limit:
+        return value
+    if not _truncate_enabled():
+        raise InvalidParameterValue(
+            f"{what} value '{value[:40]}...' had length {len(value)}, which exceeded length limit of "
+            f"{limit} (key '{key}')"
+        )
+    warnings.warn(f"{what} value for key '{key}' was truncated to {limit} characters", stacklevel=4)
+    return value[:limit]
+
+
+def param_value(key: str, value: Any) -> str:
+    return _limit(str(value), MAX_PARAM_VAL_LENGTH, "Param", key)
+
+
+def tag_value(key: str, value: Any) -> str:
+    return _limit(str(value), MAX_TAG_VAL_LENGTH, "Tag", key)
+
+
+def metric_value(key: str, value: Any) -> float:
+    """Coerce like MLflow: numbers, numeric strings, bools, 1-element arrays/tensors."""
+    if type(value) is float:
+        return value
+    if value is None:
+        raise InvalidParameterValue("Missing value for required parameter 'value'.")
+    item = getattr(value, "item", None)
+    if item is not None and getattr(value, "size", getattr(value, "numel", lambda: 1)) in (1, None):
+        try:
+            value = item()
+        except (TypeError, ValueError):
+            pass
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise InvalidParameterValue(
+            f"Got invalid value {value} for metric '{key}'. Please specify value as a valid double "
+            "(64-bit floating point)"
+        ) from None
+
+
+def metric_step(step: Any) -> int:
+    if step is None:
+        return 0
+    if type(step) is int and -_INT64 <= step < _INT64:
+        return step
+    try:
+        as_int = int(step)
+    except (TypeError, ValueError):
+        raise InvalidParameterValue(f"Got invalid step {step!r}: the step must be an integer") from None
+    if as_int != step or not -_INT64 <= as_int < _INT64:
+        raise InvalidParameterValue(f"Got invalid step {step!r}: the step must be a 64-bit integer")
+    return as_int
+
+
+def metric_timestamp(timestamp: Any) -> int:
+    if type(timestamp) is int and 0 <= timestamp < _INT64:
+        return timestamp
+    if isinstance(timestamp, bool) or not isinstance(timestamp, (int, float)) or (
+        isinstance(timestamp, float) and not math.isfinite(timestamp)
+    ):
+        raise InvalidParameterValue(
+            f"Got invalid timestamp {timestamp!r}: the timestamp must be a non-negative number of ms"
+        )
+    if timestamp < 0:
+        raise InvalidParameterValue(f"Got invalid timestamp {timestamp}: it must not be negative")
+    return int(timestamp)
+
+
+def run_id(value: Any) -> str:
+    if not isinstance(value, str) or not _RUN_ID.match(value):
+        raise InvalidParameterValue(f"Invalid run ID: '{value}'")
+    return value
+
+
+def experiment_id(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InvalidParameterValue(
+            f"Invalid experiment ID {value!r}: experiment IDs are strings (or integers)"
+        )
+    text = str(value)
+    if not _EXPERIMENT_ID.match(text):
+        raise InvalidParameterValue(f"Invalid experiment ID: '{text}'")
+    return text
+
+
+def experiment_name(name: Any) -> str:
+    if not isinstance(name, str):
+        raise InvalidParameterValue(f"Invalid experiment name: {name!r}. Expects a string.")
+    if not name.strip():
+        raise InvalidParameterValue("Invalid experiment name: '' (names must not be empty or blank)")
+    if len(name) > MAX_EXPERIMENT_NAME_LENGTH:
+        raise InvalidParameterValue(
+            f"Experiment name exceeds the maximum length of {MAX_EXPERIMENT_NAME_LENGTH} characters"
+        )
+    return name
+
+
+def experiment_tag(key: Any, value: Any) -> tuple[str, str]:
+    key = validate_key(key, "tag")
+    text = str(value)
+    if len(text) > MAX_EXPERIMENT_TAG_VAL_LENGTH:
+        raise InvalidParameterValue(
+            f"Experiment tag value for '{key}' exceeds the maximum length of "
+            f"{MAX_EXPERIMENT_TAG_VAL_LENGTH} characters"
+        )
+    return key, text
+
+
+def no_duplicates(keys: list[str], what: str) -> None:
+    if len(set(keys)) != len(keys):
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        raise InvalidParameterValue(
+            f"Duplicate {what} keys have been submitted: {dupes}. Please ensure the request contains "
+            f"only one {what} value per key."
+        )

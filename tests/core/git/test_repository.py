@@ -1,0 +1,129 @@
+"""The pure-Python git layer against real git: objects, packs, refs."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from pathlib import Path
+
+import pytest
+
+from gitrun.core.git.objects import MODE_BLOB, MODE_EXEC, MODE_TREE, Commit, Oid, TreeEntry
+from gitrun.core.git.repo import Repository
+from gitrun.errors import ResourceDoesNotExist
+from tests.conftest import git
+
+
+def _commit(repo: Repository, tree: Oid, parents: tuple[Oid, ...] = (), msg: str = "m\n") -> Oid:
+    sig = "gitrun <gitrun@example.com> 1700000000 +0000"
+    return repo.write_commit(Commit(tree, parents, sig, sig, msg))
+
+
+def test_objects_written_are_valid_for_git(work_repo: Path) -> None:
+    repo = Repository.discover(str(work_repo))
+    assert repo is not None
+    blob = repo.write_blob(b"hello\n")
+    assert git(work_repo, "cat-file", "-p", blob) == "hello\n"
+    sub = repo.write_tree([TreeEntry("x.txt", MODE_BLOB, blob)])
+    tree = repo.write_tree(
+        [
+            TreeEntry("a", MODE_TREE, sub),
+            TreeEntry("a.txt", MODE_EXEC, blob),  # sorts before "a/" in git order
+            TreeEntry("ü nicode", MODE_BLOB, blob),
+        ]
+    )
+    commit = _commit(repo, tree)
+    assert repo.refs.compare_and_swap("refs/gitrun/test", None, commit)
+    assert git(work_repo, "rev-parse", "refs/gitrun/test").strip() == commit
+    git(work_repo, "fsck", "--strict", "--no-dangling")
+    listing = git(work_repo, "ls-tree", "-r", "--name-only", "refs/gitrun/test")
+    assert listing.split("\n")[:3] == ["a.txt", "a/x.txt", "ü nicode"] or "a/x.txt" in listing
+    assert repo.lookup(tree, "a/x.txt") == TreeEntry("x.txt", MODE_BLOB, blob)
+    assert repo.lookup(tree, "a/missing") is None
+    assert repo.read_commit(commit).tree == tree
+
+
+def test_reads_packed_and_deltified_objects(work_repo: Path) -> None:
+    # Many similar blobs make `git gc` store deltas (ofs-delta) we must resolve.
+    for i in range(30):
+        (work_repo / "data.txt").write_text("line\n" * 200 + f"change {i}\n" + "tail\n" * 50)
+        git(work_repo, "add", "data.txt")
+        git(work_repo, "commit", "-q", "-m", f"c{i}")
+    expected = {
+        oid: git(work_repo, "cat-file", "-p", oid)
+        for oid in git(work_repo, "rev-list", "--objects", "--all").split()
+        if len(oid) == 40
+    }
+    git(work_repo, "gc", "-q", "--aggressive")
+    assert not list((work_repo / ".git/objects").glob("[0-9a-f][0-9a-f]/*"))
+    repo = Repository.discover(str(work_repo))
+    assert repo is not None
+    for oid, text in expected.items():
+        kind, data = repo.odb.read(Oid(oid))
+        if kind == b"blob":
+            assert data.decode() == text
+        assert git(work_repo, "cat-file", "-t", oid).strip() == kind.decode()
+    with pytest.raises(ResourceDoesNotExist):
+        repo.odb.read(Oid("0" * 40))
+
+
+def test_packed_ref_is_read_and_shadowed(work_repo: Path) -> None:
+    repo = Repository.discover(str(work_repo))
+    assert repo is not None
+    head = repo.head_commit()
+    assert head is not None
+    assert repo.refs.compare_and_swap("refs/gitrun/x", None, head)
+    git(work_repo, "pack-refs", "--all")
+    assert not (work_repo / ".git/refs/gitrun/x").exists()
+    assert repo.refs.read("refs/gitrun/x") == head
+    tree = repo.read_commit(head).tree
+    new = _commit(repo, tree, (head,))
+    assert not repo.refs.compare_and_swap("refs/gitrun/x", None, new)
+    assert repo.refs.compare_and_swap("refs/gitrun/x", head, new)
+    assert git(work_repo, "rev-parse", "refs/gitrun/x").strip() == new
+    assert repo.refs.list("refs/gitrun/") == {"refs/gitrun/x": new}
+    assert repo.refs.compare_and_swap("refs/gitrun/x", new, None)
+    assert git(work_repo, "rev-parse", "--verify", "-q", "refs/gitrun/x", check=False) == ""
+
+
+def _hammer(git_dir: str, count: int, tag: int) -> None:
+    repo = Repository(git_dir)
+    for i in range(count):
+        while True:
+            tip = repo.refs.read("refs/gitrun/counter")
+            entries = dict(repo.read_tree(repo.read_commit(tip).tree)) if tip else {}
+            blob = repo.write_blob(f"{tag}-{i}".encode())
+            entries[f"{tag}-{i}"] = TreeEntry(f"{tag}-{i}", MODE_BLOB, blob)
+            commit = _commit(repo, repo.write_tree(entries), (tip,) if tip else ())
+            if repo.refs.compare_and_swap("refs/gitrun/counter", tip, commit):
+                break
+
+
+def test_compare_and_swap_loses_nothing_under_contention(tmp_path: Path) -> None:
+    repo = Repository.init_bare(str(tmp_path / "store.git"))
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_hammer, args=(repo.git_dir, 40, n)) for n in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+        assert p.exitcode == 0
+    tip = repo.refs.read("refs/gitrun/counter")
+    assert tip is not None
+    assert len(repo.read_tree(repo.read_commit(tip).tree)) == 160
+    assert git(repo.git_dir, "rev-list", "--count", "refs/gitrun/counter").strip() == "160"
+    git(repo.git_dir, "fsck", "--strict", "--no-dangling")
+
+
+def test_stale_lock_of_killed_writer_is_broken(tmp_path: Path) -> None:
+    repo = Repository.init_bare(str(tmp_path / "store.git"))
+    blob = repo.write_blob(b"x")
+    commit = _commit(repo, repo.write_tree([TreeEntry("x", MODE_BLOB, blob)]))
+    lock = Path(repo.common_dir) / "refs/gitrun/r.lock"
+    lock.parent.mkdir(parents=True)
+    lock.write_text("garbage")
+    old = os.path.getmtime(lock) - 60
+    os.utime(lock, (old, old))
+    assert repo.refs.compare_and_swap("refs/gitrun/r", None, commit)
+    assert repo.refs.read("refs/gitrun/r") == commit
+    assert not lock.exists()
