@@ -17,10 +17,11 @@ from types import TracebackType
 from typing import Any
 
 from gitrun.core import location as loc
-from gitrun.errors import GitrunError, InvalidParameterValue, ResourceDoesNotExist
+from gitrun.errors import GitrunError, InvalidParameterValue, ResourceAlreadyExists, ResourceDoesNotExist
 from gitrun.tracking import entities as ent
 from gitrun.tracking import validation as v
 from gitrun.tracking.client import Client
+from gitrun.tracking.validation import _INT64, _valid_keys
 
 TRACKING_URI_ENV = "GITRUN_TRACKING_URI"
 RUN_ID_ENVS = ("GITRUN_RUN_ID", "MLFLOW_RUN_ID")
@@ -109,12 +110,7 @@ def set_experiment(experiment_name: str | None = None, experiment_id: str | None
     if experiment_id is not None:
         experiment = client.get_experiment(v.experiment_id(experiment_id))
     else:
-        experiment_or_none = client.get_experiment_by_name(v.experiment_name(experiment_name))
-        if experiment_or_none is None:
-            client.create_experiment(experiment_name)  # type: ignore[arg-type]
-            experiment_or_none = client.get_experiment_by_name(experiment_name)  # type: ignore[arg-type]
-        assert experiment_or_none is not None
-        experiment = experiment_or_none
+        experiment = _get_or_create_experiment(client, v.experiment_name(experiment_name))
     if experiment.lifecycle_stage != ent.LifecycleStage.ACTIVE:
         raise InvalidParameterValue(
             f"Cannot set a deleted experiment '{experiment.name}' as the active experiment. You can restore "
@@ -125,6 +121,18 @@ def set_experiment(experiment_name: str | None = None, experiment_id: str | None
     return experiment
 
 
+def _get_or_create_experiment(client: Client, name: str) -> ent.Experiment:
+    experiment = client.get_experiment_by_name(name)
+    if experiment is None:
+        try:
+            client.create_experiment(name)
+        except ResourceAlreadyExists:
+            pass  # another process created it a moment ago
+        experiment = client.get_experiment_by_name(name)
+    assert experiment is not None
+    return experiment
+
+
 def _resolve_experiment_id() -> str:
     if _experiment_id is not None:
         return _experiment_id
@@ -132,11 +140,7 @@ def _resolve_experiment_id() -> str:
     name = _env(EXPERIMENT_NAME_ENVS)
     env_id = _env(EXPERIMENT_ID_ENVS)
     if name:
-        experiment = client.get_experiment_by_name(name)
-        if experiment is None:
-            client.create_experiment(name)
-            experiment = client.get_experiment_by_name(name)
-        assert experiment is not None
+        experiment = _get_or_create_experiment(client, name)
         if env_id and env_id != experiment.experiment_id:
             raise InvalidParameterValue(
                 f"The experiment name '{name}' and id '{env_id}' from the environment do not match."
@@ -189,6 +193,9 @@ class ActiveRun:
     def __init__(self, run: ent.Run, client: Client | None = None) -> None:
         self._run = run
         self._client = client
+        # Kept at hand for log_metric's fast path.
+        self._run_id = run.info.run_id
+        self._writer = (client or _client()).store.writer
 
     @property
     def info(self) -> ent.RunInfo:
@@ -409,15 +416,27 @@ def log_params(params: dict[str, Any], synchronous: bool | None = None, run_id: 
 
 def log_metric(key: str, value: Any, step: int | None = None, synchronous: bool | None = None,
                timestamp: int | None = None, run_id: str | None = None, **_: Any) -> None:
-    """Log one point of a metric series (step defaults to 0, timestamp to now in ms)."""
+    """Log one point of a metric series (step defaults to 0, timestamp to now in ms).
+
+    This is the hot path: a few microseconds, no git work (see docs/architecture.md).
+    """
     stack = getattr(_local, "stack", None)
-    target = run_id or (stack[-1].info.run_id if stack else _run_id())
-    key = v.validate_key(key, "metric")
+    if stack and run_id is None:
+        active = stack[-1]
+        writer, target = active._writer, active._run_id
+    else:
+        target = run_id or _run_id()
+        writer = _client().store.writer
+    if key not in _valid_keys:
+        v.validate_key(key, "metric")
     if type(value) is not float:
         value = v.metric_value(key, value)
     ts = int(time.time() * 1000) if timestamp is None else v.metric_timestamp(timestamp)
-    step = 0 if step is None else v.metric_step(step)
-    _client().store.writer.log_metric(target, key, value, step, ts)
+    if step is None:
+        step = 0
+    elif type(step) is not int or not -_INT64 <= step < _INT64:
+        step = v.metric_step(step)
+    writer.log_metric(target, key, value, step, ts)
 
 
 def log_metrics(metrics: dict[str, Any], step: int | None = None, synchronous: bool | None = None,

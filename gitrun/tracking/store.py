@@ -60,6 +60,7 @@ class TrackingStore:
         )
         self._env_blob: Oid | None = None
         self._code_repo: Repository | None | bool = False
+        self._parsed: dict[Oid, dict[str, Any]] = {}  # experiment records by blob id
         self._lock = threading.Lock()
         recover(self.records)
 
@@ -73,10 +74,14 @@ class TrackingStore:
         entry = self.records.entry(layout.experiment_file(experiment_id))
         if entry is None:
             return None
-        return self.records.load_yaml(entry.oid, f"experiment {experiment_id}")
+        record = self._parsed.get(entry.oid)
+        if record is None:
+            record = self.records.load_yaml(entry.oid, f"experiment {experiment_id}")
+            self._parsed[entry.oid] = record
+        return dict(record)
 
     def _ensure_default(self) -> None:
-        if self.records.entry(layout.experiment_file(DEFAULT_EXPERIMENT_ID)) is None:
+        if self._experiment_record(DEFAULT_EXPERIMENT_ID) is None:
             self._write_experiment(DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME, None, {})
 
     def _write_experiment(self, experiment_id: str, name: str, artifact_location: str | None,
@@ -114,9 +119,10 @@ class TrackingStore:
         return out
 
     def get_experiment(self, experiment_id: str) -> ent.Experiment:
-        if experiment_id == DEFAULT_EXPERIMENT_ID:
-            self._ensure_default()
         record = self._experiment_record(experiment_id)
+        if record is None and experiment_id == DEFAULT_EXPERIMENT_ID:
+            self._ensure_default()
+            record = self._experiment_record(experiment_id)
         if record is None:
             raise ResourceDoesNotExist(f"No Experiment with id={experiment_id} exists")
         return _experiment(record)
@@ -284,7 +290,9 @@ class TrackingStore:
         return (run.info["code"], tree[1]) if tree else None
 
     def _run_tree(self, run_id: str) -> Oid:
-        if self.writer.pending(run_id):
+        # Read-your-writes: commit what this process buffered for the run, and wait for
+        # a background commit of it that may be in flight.
+        if self.writer.is_live(run_id):
             self.writer.flush([run_id])
         entry = self.records.entry(layout.run_dir(run_id))
         if entry is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 import zlib
@@ -13,6 +14,7 @@ from gitrun.errors import CorruptObject, ResourceDoesNotExist
 
 _TYPE_NUMBERS = {name: i + 1 for i, name in enumerate(TYPE_NAMES)}
 _CACHE_BYTES = 32 * 1024 * 1024
+_tmp_counter = itertools.count()
 
 
 class ObjectDatabase:
@@ -44,11 +46,14 @@ class ObjectDatabase:
         if folder not in self._made_dirs:
             os.makedirs(folder, exist_ok=True)
             self._made_dirs.add(folder)
-        tmp = os.path.join(folder, f"tmp_obj_{os.getpid()}_{threading.get_ident()}")
-        with open(tmp, "wb") as fh:
-            # Level 1 is git's own default for loose objects (core.looseCompression).
-            fh.write(zlib.compress(raw, 1))
-        os.chmod(tmp, 0o444)
+        tmp = os.path.join(folder, f"tmp_obj_{os.getpid()}_{next(_tmp_counter)}")
+        # Created read-only (objects are immutable); level 1 is git's own default for
+        # loose objects (core.looseCompression).
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+        try:
+            os.write(fd, zlib.compress(raw, 1))
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
         return oid
 

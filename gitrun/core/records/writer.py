@@ -457,14 +457,22 @@ class RecordWriter:
     # -- ending -------------------------------------------------------------------------
 
     def release(self, run_id: str) -> None:
-        """This process stops owning the run (it ended): commit it, then forget it."""
+        """This process stops owning the run (it ended): commit it, then forget it.
+
+        The commit is made by the background flusher right away, so ending a run costs
+        the caller no git work and runs ending together share one commit.  Reads in
+        this process still see the run at once (they flush what is pending first), and
+        the journal keeps it safe until the commit lands.
+        """
         with self._lock:
             run = self._runs.get(run_id)
             if run is not None:
                 run.owned = False
-        self.flush([run_id])
-        with self._lock:
-            self._evict()
+                self._dirty.add(run)
+        if self._thread is not None and self._thread.is_alive():
+            self._kick.set()
+        else:
+            self.flush([run_id])
 
     def close(self) -> None:
         """Final flush; the journal is deleted once everything is in git."""

@@ -50,7 +50,17 @@ def strip_credentials(url: str) -> str:
     return _CREDENTIALS.sub("", url)
 
 
+_remote_urls: dict[str, str | None] = {}
+
+
 def remote_url(repo: Repository) -> str | None:
+    """URL of ``origin`` (else the first remote), credentials stripped; once per process."""
+    if repo.common_dir not in _remote_urls:
+        _remote_urls[repo.common_dir] = _read_remote_url(repo)
+    return _remote_urls[repo.common_dir]
+
+
+def _read_remote_url(repo: Repository) -> str | None:
     try:
         out = run_git(["config", "-z", "--get-regexp", r"^remote\..*\.url$"], git_dir=repo.git_dir, check=False)
     except GitrunError:

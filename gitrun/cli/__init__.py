@@ -1,0 +1,1 @@
+"""The ``gitrun`` command line (an outer layer over the tracking API)."""

@@ -1,0 +1,1 @@
+"""One module per command; :mod:`gitrun.cli.main` wires them into the root group."""
