@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -113,17 +114,13 @@ class Client:
         run_id = v.run_id(run_id)
         clean_params = {v.validate_key(p.key, "param"): v.param_value(p.key, p.value) for p in params}
         v.no_duplicates([p.key for p in params], "parameter")
-        points = [
-            (v.validate_key(m.key, "metric"), v.metric_value(m.key, m.value), v.metric_step(m.step),
-             v.metric_timestamp(m.timestamp))
-            for m in metrics
-        ]
+        columns = _clean_columns(metrics)
         clean_tags = {v.validate_key(t.key, "tag"): v.tag_value(t.key, t.value) for t in tags}
         writer = self.store.writer
         if clean_params:
             writer.log_params(run_id, clean_params)
-        if points:
-            writer.log_metrics(run_id, points)
+        if columns is not None:
+            writer.log_metric_columns(run_id, *columns)
         if clean_tags:
             self._set_tags(run_id, clean_tags)
 
@@ -176,6 +173,38 @@ class Client:
     def flush(self) -> None:
         """Commit everything this process has buffered (normally done on a schedule)."""
         self.store.writer.flush()
+
+
+_METRIC_FIELDS = operator.attrgetter("key", "value", "step", "timestamp")
+_FLOAT = {float}
+_INT = {int}
+
+
+def _clean_columns(metrics: Sequence[ent.Metric]) -> tuple[Sequence[Any], ...] | None:
+    """Validated ``(keys, values, steps, timestamps)`` columns, or None when empty.
+
+    A long series is written through here, so the common case (known keys, float
+    values, int steps and timestamps) is checked column-wise at C speed; anything
+    else goes through the per-point coercions and their error messages.
+    """
+    if not metrics:
+        return None
+    keys, values, steps, timestamps = zip(*map(_METRIC_FIELDS, metrics))
+    fast = (
+        v._valid_keys.issuperset(keys)
+        and set(map(type, values)) == _FLOAT
+        and set(map(type, steps)) == _INT
+        and set(map(type, timestamps)) == _INT
+        and -v._INT64 <= min(steps) and max(steps) < v._INT64
+        and 0 <= min(timestamps) and max(timestamps) < v._INT64
+    )
+    if fast:
+        return keys, values, steps, timestamps
+    keys = tuple(v.validate_key(k, "metric") for k in keys)
+    values = tuple(map(v.metric_value, keys, values))
+    steps = tuple(map(v.metric_step, steps))
+    timestamps = tuple(map(v.metric_timestamp, timestamps))
+    return keys, values, steps, timestamps
 
 
 MlflowClient = Client

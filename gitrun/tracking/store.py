@@ -337,7 +337,7 @@ class TrackingStore:
         out: list[ent.Metric] = []
         for name, chunk in sorted(self.repo.read_tree(entry.oid).items()):
             steps, timestamps, values = series.decode_chunk(self.repo.read_blob(chunk.oid), name)
-            out += map(ent.Metric, [key] * len(values), values, timestamps, steps, [run_id] * len(values))
+            out += ent.Metric.many(key, values, timestamps, steps, run_id)
         return out
 
     def close(self) -> None:

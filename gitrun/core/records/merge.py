@@ -15,7 +15,7 @@ from typing import Any
 
 from gitrun.core.git.objects import MODE_TREE, Oid, TreeEntry
 from gitrun.core.git.repo import Repository
-from gitrun.core.records import layout, yamlfmt
+from gitrun.core.records import layout, series, yamlfmt
 
 TERMINAL = frozenset({"FINISHED", "FAILED", "KILLED"})
 
@@ -109,8 +109,7 @@ class _Merger:
         return self.blob(merge_mapping(b, o, t))
 
     def chunk_count(self, oid: Oid) -> int:
-        head = self.repo.read_blob(oid)[:200].split(b"\n")
-        return int(head[2].partition(b": ")[2]) if len(head) > 2 else 0
+        return series.chunk_count(self.repo.read_blob(oid))
 
     def metrics_dir(self, base: Oid | None, ours: Oid, theirs: Oid) -> Oid:
         o, t = self.repo.read_tree(ours), self.repo.read_tree(theirs)

@@ -18,7 +18,7 @@ import threading
 import time
 import weakref
 from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -309,36 +309,63 @@ class RecordWriter:
                 self._pending = 0
                 self._kick.set()
 
-    def log_metrics(self, run_id: str, points: Iterable[tuple[str, float, int, int]]) -> None:
+    def log_metrics(self, run_id: str, points: Sequence[tuple[str, float, int, int]]) -> None:
         """Many ``(key, value, step, timestamp)`` points, under one lock."""
+        if points:
+            keys, values, steps, timestamps = zip(*points)
+            self.log_metric_columns(run_id, keys, values, steps, timestamps)
+
+    def log_metric_columns(
+        self,
+        run_id: str,
+        keys: Sequence[str],
+        values: Sequence[float],
+        steps: Sequence[int],
+        timestamps: Sequence[int],
+    ) -> None:
+        """Points given as columns; a series (one key) is appended with array copies."""
         with self._lock:
             run = self._writable(run_id)
-            journal = self._journal
-            tails = run.tails
-            latest = run.latest
-            count = 0
-            for key, value, step, timestamp in points:
-                chunk = tails.get(key)
-                if chunk is None or len(chunk.values) >= series.CHUNK_POINTS:
-                    chunk = self._new_chunk(run, key, chunk)
-                    journal = self._journal
-                chunk.steps.append(step)
-                chunk.timestamps.append(timestamp)
-                chunk.values.append(value)
-                if journal is not None:
-                    journal.append_point(chunk.handle, step, timestamp, value)
-                point = (step, timestamp, value)
-                old = latest.get(key)
-                if old is None or point > old:
-                    latest[key] = point
-                count += 1
-            if count:
-                run.dirty.add(layout.METRICS_FILE)
-                self._dirty.add(run)
-                self._pending += count
-                if self._pending >= self.max_pending:
-                    self._pending = 0
-                    self._kick.set()
+            distinct = set(keys)
+            if len(distinct) == 1:
+                self._append_series(run, keys[0], values, steps, timestamps)
+            else:
+                for key in distinct:
+                    rows = [i for i, k in enumerate(keys) if k == key]
+                    self._append_series(run, key, [values[i] for i in rows], [steps[i] for i in rows],
+                                        [timestamps[i] for i in rows])
+            count = len(keys)
+            run.dirty.add(layout.METRICS_FILE)
+            self._dirty.add(run)
+            self._pending += count
+            if self._pending >= self.max_pending:
+                self._pending = 0
+                self._kick.set()
+
+    def _append_series(
+        self, run: _Run, key: str, values: Sequence[float], steps: Sequence[int], timestamps: Sequence[int]
+    ) -> None:
+        total = len(values)
+        handles: list[int] = []
+        pos = 0
+        while pos < total:
+            chunk = run.tails.get(key)
+            if chunk is None or len(chunk.values) >= series.CHUNK_POINTS:
+                chunk = self._new_chunk(run, key, chunk)
+            take = min(series.CHUNK_POINTS - len(chunk.values), total - pos)
+            end = pos + take
+            chunk.steps.extend(steps[pos:end])
+            chunk.timestamps.extend(timestamps[pos:end])
+            chunk.values.extend(values[pos:end])
+            handles += [chunk.handle] * take
+            pos = end
+        # Each point names its chunk; the CHUNK records written above precede them.
+        if self._journal is not None:
+            self._journal.append_points(handles, steps, timestamps, values)
+        best = max(zip(steps, timestamps, values))
+        old = run.latest.get(key)
+        if old is None or best > old:
+            run.latest[key] = best
 
     def _new_chunk(self, run: _Run, key: str, full: _Chunk | None, name: str | None = None) -> _Chunk:
         if full is not None:
