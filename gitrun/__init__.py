@@ -52,3 +52,18 @@ __all__ = [
     "log_metric", "log_metrics", "log_param", "log_params", "restore_run", "set_experiment",
     "set_experiment_tag", "set_experiment_tags", "set_tag", "set_tags", "set_tracking_uri", "start_run",
 ]
+
+# Submodules that `import mlflow` code reaches as attributes (mlflow.entities.Metric,
+# mlflow.sklearn.log_model, ...) are imported on first access, keeping import fast.
+_LAZY_SUBMODULES = frozenset({
+    "entities", "exceptions", "tracking", "artifacts", "models", "pyfunc", "sklearn", "pytorch",
+    "keras", "tensorflow", "transformers", "data",
+})
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"gitrun.{name}")
+    raise AttributeError(f"module 'gitrun' has no attribute {name!r}")

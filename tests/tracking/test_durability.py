@@ -162,6 +162,7 @@ def test_dirty_snapshot_is_exact_and_user_state_untouched(in_repo: Path) -> None
             gitrun.log_param("i", i)
             with gitrun.start_run(nested=True):
                 gitrun.log_metric("x", i)
+    gitrun.flush()  # runs ended above are committed in the background: wait for them
     assert _fingerprint(in_repo) == before
 
     stored = gitrun.get_run(run.info.run_id)

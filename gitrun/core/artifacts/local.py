@@ -1,0 +1,237 @@
+"""A store in a local folder, with plain ``os`` calls (no fsspec).
+
+Blobs are written to a temporary name on the same filesystem, made read-only,
+then published with ``os.link`` -- atomic and create-only: a reader sees the
+whole blob under its key or nothing, and an existing blob is never replaced.
+
+A local store can also *stage*: the artifact store streams a file into a
+staging file while hashing it, then publishes it under the address it just
+computed -- one pass over the bytes.
+
+Durability: by default blobs are not fsynced.  A killed process never leaves a
+partial blob under a key; a power loss may, and reads and ``fsck`` detect it.
+Pass ``fsync=True`` to flush every blob (and its folder) before publishing.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import secrets
+import stat
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from types import TracebackType
+
+from gitrun.core.artifacts import layout
+from gitrun.core.artifacts.boundary import store_errors
+from gitrun.core.artifacts.streams import BLOCK_SIZE, read_full, write_all
+
+_READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+# os.link is unsupported on some filesystems (FAT, some network mounts).
+_NO_LINK = {
+    errno.EPERM,
+    errno.ENOTSUP,
+    errno.EOPNOTSUPP,
+    errno.EXDEV,
+    errno.EMLINK,
+    errno.ENOSYS,
+}
+
+
+class StagedFile:
+    """A temporary file inside the store, published under a key when complete.
+
+    Use as a context manager; the file is removed on exit unless published.
+    """
+
+    def __init__(self, backend: LocalBackend, path: Path) -> None:
+        self._backend = backend
+        self.path = path
+        self.file: io.FileIO = open(path, "xb", buffering=0)
+
+    def write(self, data: memoryview, /) -> int:
+        with store_errors(self._backend.url, "writing a staging file"):
+            written = self.file.write(data)
+        return len(data) if written is None else written
+
+    def publish(self, key: str) -> bool:
+        """Close the file and make it the blob under ``key`` (create-only).
+
+        Returns:
+            True if ``key`` was created, False if it already existed.
+        """
+        self.file.close()
+        return self._backend.publish(self.path, key)
+
+    def close(self) -> None:
+        self.file.close()
+        self.path.unlink(missing_ok=True)
+
+    def __enter__(self) -> StagedFile:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class LocalBackend:
+    """Blobs as read-only files below ``root``."""
+
+    def __init__(self, root: str | os.PathLike[str], *, fsync: bool = False) -> None:
+        self.root = Path(root).expanduser().absolute()
+        self.fsync = fsync
+
+    def __repr__(self) -> str:
+        return f"LocalBackend({str(self.root)!r})"
+
+    @property
+    def url(self) -> str:
+        return str(self.root)
+
+    def path(self, key: str) -> Path:
+        """The local path of ``key``."""
+        return self.root.joinpath(*layout.check_key(key).split("/"))
+
+    def exists_many(self, keys: Iterable[str]) -> set[str]:
+        by_folder: defaultdict[str, set[str]] = defaultdict(set)
+        for key in keys:
+            folder, _, name = layout.check_key(key).rpartition("/")
+            by_folder[folder].add(name)
+        present: set[str] = set()
+        for folder, names in by_folder.items():
+            with store_errors(self.url, f"listing {folder or '/'}"):
+                try:
+                    listed = set(os.listdir(self.root.joinpath(*folder.split("/"))))
+                except (FileNotFoundError, NotADirectoryError):
+                    continue
+            prefix = f"{folder}/" if folder else ""
+            present.update(prefix + name for name in names & listed)
+        return present
+
+    def stage(self) -> StagedFile:
+        """A new staging file inside the store (same filesystem as objects)."""
+        folder = self.root / layout.STAGING
+        with store_errors(self.url, "creating a staging file"):
+            folder.mkdir(parents=True, exist_ok=True)
+            return StagedFile(self, folder / f"{layout.TEMP_PREFIX}{secrets.token_hex(8)}")
+
+    def publish(self, temp: Path, key: str) -> bool:
+        """Move the complete file ``temp`` (inside the store) to ``key``."""
+        dest = self.path(key)
+        with store_errors(self.url, f"writing {key}"):
+            try:
+                os.chmod(temp, _READ_ONLY)
+                if self.fsync:
+                    _fsync_path(temp)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                created = _link_create_only(temp, dest)
+                if created and self.fsync:
+                    _fsync_path(dest.parent)
+                return created
+            finally:
+                temp.unlink(missing_ok=True)
+
+    def put_file(
+        self,
+        key: str,
+        local_path: str | os.PathLike[str],
+        on_progress: Callable[[int], None] | None = None,
+    ) -> bool:
+        dest = self.path(key)
+        if dest.exists():
+            return False
+        with store_errors(self.url, f"writing {key}"):
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            temp = dest.parent / f"{layout.TEMP_PREFIX}{secrets.token_hex(8)}"
+            try:
+                with (
+                    open(local_path, "rb", buffering=0) as src,
+                    open(temp, "xb", buffering=0) as dst,
+                ):
+                    _copy(src, dst, on_progress)
+            except BaseException:
+                temp.unlink(missing_ok=True)
+                raise
+        return self.publish(temp, key)
+
+    def put_bytes(self, key: str, data: bytes) -> bool:
+        dest = self.path(key)
+        if dest.exists():
+            return False
+        with store_errors(self.url, f"writing {key}"):
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            temp = dest.parent / f"{layout.TEMP_PREFIX}{secrets.token_hex(8)}"
+            try:
+                with open(temp, "xb", buffering=0) as dst:
+                    write_all(dst, memoryview(data))
+            except BaseException:
+                temp.unlink(missing_ok=True)
+                raise
+        return self.publish(temp, key)
+
+    def open_read(self, key: str) -> io.RawIOBase:
+        with store_errors(self.url, f"reading {key}", missing=f"{key} not found"):
+            return open(self.path(key), "rb", buffering=0)
+
+    def size(self, key: str) -> int:
+        with store_errors(self.url, f"reading {key}", missing=f"{key} not found"):
+            return self.path(key).stat().st_size
+
+    def delete(self, key: str) -> None:
+        with store_errors(self.url, f"deleting {key}"):
+            self.path(key).unlink(missing_ok=True)
+
+    def move(self, src: str, dst: str) -> None:
+        target = self.path(dst)
+        with store_errors(self.url, f"moving {src} to {dst}", missing=f"{src} not found"):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.path(src), target)
+
+    def iter_keys(self, prefix: str) -> Iterator[str]:
+        top = self.path(prefix) if prefix else self.root
+        with store_errors(self.url, f"listing {prefix or '/'}"):
+            walked = list(os.walk(top))
+        for folder, _dirs, files in walked:
+            relative = Path(folder).relative_to(self.root).as_posix()
+            for name in files:
+                yield name if relative == "." else f"{relative}/{name}"
+
+
+def _link_create_only(temp: Path, dest: Path) -> bool:
+    try:
+        os.link(temp, dest)
+    except FileExistsError:
+        return False
+    except OSError as error:
+        if error.errno not in _NO_LINK:
+            raise
+        # No hard links here: a rename is still atomic, but two writers may
+        # both rename; they write identical bytes, so either result is right.
+        if dest.exists():
+            return False
+        os.replace(temp, dest)
+    return True
+
+
+def _copy(src: io.FileIO, dst: io.FileIO, on_progress: Callable[[int], None] | None) -> None:
+    buffer = memoryview(bytearray(BLOCK_SIZE))
+    while got := read_full(src, buffer):
+        write_all(dst, buffer[:got])
+        if on_progress is not None:
+            on_progress(got)
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

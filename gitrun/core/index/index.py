@@ -1,0 +1,179 @@
+"""The search index of one repository: a derived SQLite file, never the source of truth.
+
+``<git common dir>/gitrun/index.sqlite`` records which commit of the records ref it
+reflects.  Every search first reads the ref (one small file); when it moved, the
+index is brought up to date by diffing trees (:mod:`sync`) in one ``BEGIN
+IMMEDIATE`` transaction, so readers in other processes see the old state or the
+new one, never a mixture.  A missing, damaged or other-version file is rebuilt
+from git automatically; when the file cannot be written at all (a read-only
+clone), a private in-memory index is used instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from gitrun.core.git.objects import Oid
+from gitrun.core.index import paging, query, sync
+from gitrun.core.index.database import MEMORY, IndexDatabase, classify
+from gitrun.core.index.rows import IndexedExperiment, IndexedRun
+from gitrun.core.records.store import RecordStore
+from gitrun.errors import GitrunError, InvalidRecord
+
+T = TypeVar("T")
+INDEX_FILE = "index.sqlite"
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of results and the token of the next page (None on the last page)."""
+
+    items: list[T]
+    token: str | None
+
+
+class RunIndex:
+    """Searches over the runs and experiments of one record store.
+
+    Args:
+        store: The records to index.
+        path: The index file; default ``<repo.gitrun_dir>/index.sqlite``.
+    """
+
+    def __init__(self, store: RecordStore, path: str | None = None) -> None:
+        self.store = store
+        self.path = path or os.path.join(store.repo.gitrun_dir, INDEX_FILE)
+        self._db = IndexDatabase(self.path)
+        self._lock = threading.Lock()
+        self.last_update: sync.UpdateStats | None = None
+
+    # -- keeping up to date ------------------------------------------------------------------
+
+    def update(self) -> sync.UpdateStats | None:
+        """Bring the index up to date with the records ref; None if it already was."""
+        with self._lock:
+            return self._guarded(self._update)
+
+    def _indexed_tip(self, conn: sqlite3.Connection) -> Oid | None:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'tip'").fetchone()
+        return Oid(row[0]) if row and row[0] else None
+
+    def _update(self, conn: sqlite3.Connection) -> sync.UpdateStats | None:
+        tip = self.store.tip()
+        row = conn.execute("SELECT value FROM meta WHERE key = 'tip'").fetchone()
+        if row is not None and row[0] == tip:
+            return None
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have brought it up to date while we waited.
+            indexed = self._indexed_tip(conn)
+            tip = self.store.tip()
+            stats = None
+            if row is None or indexed != tip:
+                stats = sync.apply(conn, self.store, indexed, tip)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        if stats is not None and stats.full and not self._db.in_memory:
+            conn.execute("PRAGMA optimize")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.last_update = stats
+        return stats
+
+    def _guarded(self, operation: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``operation`` on a current connection, rebuilding a damaged file once."""
+        for attempt in range(3):
+            try:
+                return operation(self._db.connection())
+            except sqlite3.Error as exc:
+                kind = classify(exc)
+                if kind == "busy":
+                    raise GitrunError(
+                        f"the search index {self.path} stayed locked by another process; try again, or "
+                        "delete the file if no other gitrun process is running (it is rebuilt)"
+                    ) from exc
+                if kind == "unavailable" and not self._db.in_memory:
+                    warnings.warn(f"gitrun cannot use the search index {self.path} ({exc}); searching with a "
+                                  "private in-memory index instead (slower)", stacklevel=4)
+                    self._db.close()
+                    self._db = IndexDatabase(MEMORY)
+                    continue
+                if attempt == 2:
+                    raise InvalidRecord(f"the search index {self.path} cannot be rebuilt: {exc}") from exc
+                self._db.discard()
+        raise AssertionError("unreachable")
+
+    # -- searching --------------------------------------------------------------------------------
+
+    def search_runs(self, search: query.RunSearch, max_results: int, page_token: str | None = None) -> Page[IndexedRun]:
+        """One page of runs, in MLflow's order, after bringing the index up to date.
+
+        Raises:
+            InvalidParameterValue: ``max_results`` is out of bounds or the token does
+                not belong to this search.
+        """
+        limit = paging.check_max_results(max_results)
+        key = paging.fingerprint(sorted(set(search.experiment_ids)), search.clauses, search.order_by, search.view)
+        offset = paging.decode_token(page_token, key)
+
+        def run(conn: sqlite3.Connection) -> list[IndexedRun]:
+            self._update(conn)
+            return query.fetch_runs(conn, search, limit + 1, offset)
+
+        with self._lock:
+            found = self._guarded(run)
+        token = paging.encode_token(offset + limit, key) if len(found) > limit else None
+        return Page(found[:limit], token)
+
+    def search_experiments(self, search: query.ExperimentSearch, max_results: int,
+                           page_token: str | None = None) -> Page[IndexedExperiment]:
+        """One page of experiments (MLflow's default order: newest first)."""
+        limit = paging.check_max_results(max_results)
+        key = paging.fingerprint("experiments", search.clauses, search.order_by, search.view)
+        offset = paging.decode_token(page_token, key)
+
+        def run(conn: sqlite3.Connection) -> list[IndexedExperiment]:
+            self._update(conn)
+            return query.fetch_experiments(conn, search, limit + 1, offset)
+
+        with self._lock:
+            found = self._guarded(run)
+        token = paging.encode_token(offset + limit, key) if len(found) > limit else None
+        return Page(found[:limit], token)
+
+    def run_ids_with_prefix(self, prefix: str, limit: int = 20) -> list[str]:
+        """Ids of runs (any lifecycle stage) starting with ``prefix``, at most ``limit``."""
+
+        def run(conn: sqlite3.Connection) -> list[str]:
+            self._update(conn)
+            # A range on the unique index; `prefix || x'ff'` bounds every continuation.
+            sql = "SELECT run_id FROM runs WHERE run_id >= ? AND run_id < ? ORDER BY run_id LIMIT ?"
+            return [r[0] for r in conn.execute(sql, (prefix, prefix + "\U0010ffff", limit))]
+
+        with self._lock:
+            return self._guarded(run)
+
+    def child_run_ids(self, run_id: str) -> list[str]:
+        """Runs whose ``mlflow.parentRunId`` tag names ``run_id``, oldest first."""
+
+        def run(conn: sqlite3.Connection) -> list[str]:
+            self._update(conn)
+            sql = ("SELECT r.run_id FROM tags t JOIN runs r ON r.rid = t.rid "
+                   "WHERE t.kid = (SELECT kid FROM keys WHERE key = 'mlflow.parentRunId') AND t.value = ? "
+                   "ORDER BY r.start_time, r.run_id")
+            return [r[0] for r in conn.execute(sql, (run_id,))]
+
+        with self._lock:
+            return self._guarded(run)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
