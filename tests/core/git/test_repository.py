@@ -127,3 +127,21 @@ def test_stale_lock_of_killed_writer_is_broken(tmp_path: Path) -> None:
     assert repo.refs.compare_and_swap("refs/gitrun/r", None, commit)
     assert repo.refs.read("refs/gitrun/r") == commit
     assert not lock.exists()
+
+
+def test_dulwich_reads_what_we_write(tmp_path: Path) -> None:
+    """An independent implementation agrees with ours on every object."""
+    dulwich_repo = pytest.importorskip("dulwich.repo")
+    repo = Repository.init_bare(str(tmp_path / "store.git"))
+    blob = repo.write_blob("héllo\n".encode())
+    sub = repo.write_tree([TreeEntry("x", MODE_BLOB, blob)])
+    tree = repo.write_tree([TreeEntry("dir", MODE_TREE, sub), TreeEntry("dir.txt", MODE_BLOB, blob)])
+    commit = _commit(repo, tree, msg="dulwich check\n")
+    assert repo.refs.compare_and_swap("refs/gitrun/x", None, commit)
+    other = dulwich_repo.Repo(str(tmp_path / "store.git"))
+    assert other.refs[b"refs/gitrun/x"].decode() == commit
+    d_commit = other[commit.encode()]
+    assert d_commit.tree.decode() == tree and d_commit.message == b"dulwich check\n"
+    names = [entry.path for entry in other[tree.encode()].iteritems()]
+    assert names == [b"dir.txt", b"dir"]  # git's order: "dir" sorts as "dir/"
+    assert other[blob.encode()].data == "héllo\n".encode()
