@@ -36,6 +36,7 @@ INFO = 4  # JSON: {"run": id, "info": {...}}
 CHUNK = 5  # JSON: {"h": handle, "run": id, "key": key, "chunk": name}
 POINT = 6  # binary: handle, step, timestamp, value
 FILES = 7  # JSON: {"run": id, "files": {name: [mode, oid] | None}}
+MAP = 8  # JSON: {"run": id, "file": name, "set": {...}, "delete": [...]}
 
 _POINT = struct.Struct("<BIqqd")
 _LEN = struct.Struct("<I")

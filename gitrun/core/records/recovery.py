@@ -98,8 +98,9 @@ def _replay(store: RecordStore, path: str) -> list[str]:
         run = writer._runs.get(run_id)
         if run is not None and run.info.get("status") == "RUNNING":
             writer.update_info(run_id, {"status": "KILLED", "end_time": end_ms}, allow_deleted=True)
+    touched = sorted(writer._runs)
     writer.flush()
-    return sorted(writer._runs)
+    return touched
 
 
 def _open(writer: RecordWriter, run_id: str, create: dict | None) -> None:  # type: ignore[type-arg]
@@ -147,5 +148,7 @@ def _replay_change(writer: RecordWriter, kind: int, payload: dict) -> None:  # t
         elif kind == jnl.FILES:
             files = {k: (int(v[0]), v[1]) if v else None for k, v in payload["files"].items()}
             writer.put_files(run_id, files)
+        elif kind == jnl.MAP:
+            writer.update_map(run_id, payload["file"], payload["set"], payload["delete"])
     except GitrunError:
         pass  # a later change by another writer wins over a replayed one

@@ -58,6 +58,7 @@ class _Run:
     tails: dict[str, _Chunk] = field(default_factory=dict)
     sealed: list[tuple[str, _Chunk]] = field(default_factory=list)
     files: dict[str, FileValue] = field(default_factory=dict)
+    maps: dict[str, dict[str, Any]] = field(default_factory=dict)
     dirty: set[str] = field(default_factory=set)
 
     @property
@@ -277,6 +278,34 @@ class RecordWriter:
                 k: list(v) if v else None for k, v in files.items()}})
             self._dirty.add(run)
 
+    def update_map(self, run_id: str, name: str, items: Mapping[str, Any], delete: Iterable[str] = ()) -> None:
+        """Set and delete keys of a YAML mapping file of the run (``artifacts.yaml``, ...).
+
+        Such files merge key by key when two writers change the same run.
+        """
+        with self._lock:
+            run = self._writable(run_id)
+            current = self._map_of(run, name)
+            gone = list(delete)
+            current.update(items)
+            for key in gone:
+                current.pop(key, None)
+            self._journal_write(jnl.MAP, {"run": run_id, "file": name, "set": dict(items), "delete": gone})
+            self._mark(run, name)
+
+    def read_map(self, run_id: str, name: str) -> dict[str, Any]:
+        """The current content of a mapping file, including unflushed changes."""
+        with self._lock:
+            return dict(self._map_of(self._get(run_id), name))
+
+    def _map_of(self, run: _Run, name: str) -> dict[str, Any]:
+        current = run.maps.get(name)
+        if current is None:
+            entry = self.store.repo.lookup(run.base, name) if run.base else None
+            current = self.store.load_yaml(entry.oid, f"run {run.run_id} {name}") if entry else {}
+            run.maps[name] = current
+        return current
+
     def _journal_write(self, kind: int, payload: dict[str, Any]) -> None:
         journal = self._journal_or_none()
         if journal is not None:
@@ -426,6 +455,8 @@ class RecordWriter:
                 snap.yaml[name] = dict(run.tags)
             elif name == layout.METRICS_FILE:
                 snap.yaml[name] = _latest_as_yaml(run.latest)
+            elif name in run.maps:
+                snap.yaml[name] = dict(run.maps[name])
         for key, chunk in run.sealed:
             snap.chunks.append((key, chunk, len(chunk.values)))
         for key, chunk in run.tails.items():
@@ -434,6 +465,7 @@ class RecordWriter:
         snap.sealed = list(run.sealed)
         snap.files = dict(run.files)
         snap.state = (dict(run.info), dict(run.params), dict(run.tags), dict(run.latest))
+        snap.maps = {name: dict(content) for name, content in run.maps.items()}
         run.sealed.clear()
         run.files.clear()
         run.dirty.clear()
@@ -475,6 +507,10 @@ class RecordWriter:
         for key, point in other.latest.items():
             if key not in run.latest or point > run.latest[key]:
                 run.latest[key] = point
+        for name, content in run.maps.items():
+            entry = self.store.repo.lookup(landed, name)
+            theirs = self.store.load_yaml(entry.oid, name) if entry else {}
+            run.maps[name] = merge.merge_mapping(snap.maps.get(name, {}), content, theirs)
 
     def _evict(self) -> None:
         for run_id, run in list(self._runs.items()):
@@ -526,6 +562,7 @@ class _Snapshot:
         self.sealed: list[tuple[str, _Chunk]] = []
         self.files: dict[str, FileValue] = {}
         self.state: tuple[dict[str, Any], dict[str, str], dict[str, str], dict[str, Point]] = ({}, {}, {}, {})
+        self.maps: dict[str, dict[str, Any]] = {}
 
     def restore(self) -> None:
         run = self.run
