@@ -33,6 +33,8 @@ from gitrun.tracking.fluent import (
     log_param,
     log_params,
     restore_run,
+    search_experiments,
+    search_runs,
     set_experiment,
     set_experiment_tag,
     set_experiment_tags,
@@ -45,20 +47,63 @@ from gitrun.tracking.fluent import (
 MlflowException = GitrunError
 
 __all__ = [
-    "ActiveRun", "Client", "GitrunError", "MlflowClient", "MlflowException", "RunStatus", "ViewType",
-    "__version__", "active_run", "create_experiment", "delete_experiment", "delete_experiment_tag",
-    "delete_run", "delete_tag", "end_run", "flush", "get_experiment", "get_experiment_by_name",
-    "get_parent_run", "get_run", "get_tracking_uri", "is_tracking_uri_set", "last_active_run",
-    "log_metric", "log_metrics", "log_param", "log_params", "restore_run", "set_experiment",
-    "set_experiment_tag", "set_experiment_tags", "set_tag", "set_tags", "set_tracking_uri", "start_run",
+    "ActiveRun",
+    "Client",
+    "GitrunError",
+    "MlflowClient",
+    "MlflowException",
+    "RunStatus",
+    "ViewType",
+    "__version__",
+    "active_run",
+    "create_experiment",
+    "delete_experiment",
+    "delete_experiment_tag",
+    "delete_run",
+    "delete_tag",
+    "end_run",
+    "flush",
+    "get_experiment",
+    "get_experiment_by_name",
+    "get_parent_run",
+    "get_run",
+    "get_tracking_uri",
+    "is_tracking_uri_set",
+    "last_active_run",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "restore_run",
+    "search_experiments",
+    "search_runs",
+    "set_experiment",
+    "set_experiment_tag",
+    "set_experiment_tags",
+    "set_tag",
+    "set_tags",
+    "set_tracking_uri",
+    "start_run",
 ]
 
 # Submodules that `import mlflow` code reaches as attributes (mlflow.entities.Metric,
 # mlflow.sklearn.log_model, ...) are imported on first access, keeping import fast.
-_LAZY_SUBMODULES = frozenset({
-    "entities", "exceptions", "tracking", "artifacts", "models", "pyfunc", "sklearn", "pytorch",
-    "keras", "tensorflow", "transformers", "data",
-})
+_LAZY_SUBMODULES = frozenset(
+    {
+        "entities",
+        "exceptions",
+        "tracking",
+        "artifacts",
+        "models",
+        "pyfunc",
+        "sklearn",
+        "pytorch",
+        "keras",
+        "tensorflow",
+        "transformers",
+        "data",
+    }
+)
 
 
 def __getattr__(name: str) -> object:

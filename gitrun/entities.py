@@ -15,5 +15,17 @@ from gitrun.tracking.entities import (
     ViewType,
 )
 
-__all__ = ["Experiment", "ExperimentTag", "FileInfo", "LifecycleStage", "Metric", "Param", "Run", "RunData",
-           "RunInfo", "RunStatus", "RunTag", "ViewType"]
+__all__ = [
+    "Experiment",
+    "ExperimentTag",
+    "FileInfo",
+    "LifecycleStage",
+    "Metric",
+    "Param",
+    "Run",
+    "RunData",
+    "RunInfo",
+    "RunStatus",
+    "RunTag",
+    "ViewType",
+]

@@ -37,6 +37,9 @@ def run_guarded(main: Callable[[], T]) -> T:
         with os.fdopen(fd, "w") as fh:
             fh.write(f"gitrun {' '.join(sys.argv[1:])}\n\n")
             traceback.print_exc(file=fh)
-        click.echo(f"gitrun: unexpected error: {sys.exc_info()[1]!r}\nDetails saved to {path}; please "
-                   "include them in a bug report.", err=True)
+        click.echo(
+            f"gitrun: unexpected error: {sys.exc_info()[1]!r}\nDetails saved to {path}; please "
+            "include them in a bug report.",
+            err=True,
+        )
         sys.exit(EXIT_BUG)

@@ -8,17 +8,24 @@ import sys
 import click
 
 from gitrun._version import __version__
-from gitrun.cli.commands import demo
+from gitrun.cli.commands import compare, demo, experiments, runs, show
 from gitrun.cli.context import CliContext
 from gitrun.cli.errors import run_guarded
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gitrun")
-@click.option("-C", "directory", type=click.Path(file_okay=False, exists=True),
-              help="Run as if started in this directory (like git -C).")
-@click.option("--tracking-uri", envvar="GITRUN_TRACKING_URI",
-              help="Repository or standalone store to use [env: GITRUN_TRACKING_URI].")
+@click.option(
+    "-C",
+    "directory",
+    type=click.Path(file_okay=False, exists=True),
+    help="Run as if started in this directory (like git -C).",
+)
+@click.option(
+    "--tracking-uri",
+    envvar="GITRUN_TRACKING_URI",
+    help="Repository or standalone store to use [env: GITRUN_TRACKING_URI].",
+)
 @click.option("--color/--no-color", default=None, help="Colour output (default: only on a terminal).")
 @click.pass_context
 def cli(ctx: click.Context, directory: str | None, tracking_uri: str | None, color: bool | None) -> None:
@@ -29,6 +36,10 @@ def cli(ctx: click.Context, directory: str | None, tracking_uri: str | None, col
 
 
 cli.add_command(demo.demo)
+cli.add_command(runs.runs)
+cli.add_command(show.show)
+cli.add_command(compare.compare)
+cli.add_command(experiments.experiments)
 
 
 def _invoke() -> None:

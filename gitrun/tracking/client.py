@@ -40,8 +40,9 @@ class Client:
 
     # -- experiments ----------------------------------------------------------------------------
 
-    def create_experiment(self, name: str, artifact_location: str | None = None,
-                          tags: dict[str, Any] | None = None) -> str:
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None, tags: dict[str, Any] | None = None
+    ) -> str:
         v.experiment_name(name)
         clean = dict(v.experiment_tag(k, val) for k, val in (tags or {}).items())
         return self.store.create_experiment(name, artifact_location, clean)
@@ -72,8 +73,13 @@ class Client:
 
     # -- runs -------------------------------------------------------------------------------------
 
-    def create_run(self, experiment_id: str, start_time: int | None = None,
-                   tags: dict[str, Any] | None = None, run_name: str | None = None) -> ent.Run:
+    def create_run(
+        self,
+        experiment_id: str,
+        start_time: int | None = None,
+        tags: dict[str, Any] | None = None,
+        run_name: str | None = None,
+    ) -> ent.Run:
         """Create a RUNNING run (not made active: the fluent run stack is untouched)."""
         clean = self._clean_tags(tags or {})
         if run_name is not None and "mlflow.runName" in clean and clean["mlflow.runName"] != run_name:
@@ -81,8 +87,9 @@ class Client:
                 f"Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different "
                 f"values (run_name='{run_name}', mlflow.runName='{clean['mlflow.runName']}')."
             )
-        run_id = self.store.create_run(v.experiment_id(experiment_id), run_name=run_name, tags=clean,
-                                       start_time=start_time)
+        run_id = self.store.create_run(
+            v.experiment_id(experiment_id), run_name=run_name, tags=clean, start_time=start_time
+        )
         return self.get_run(run_id)
 
     @staticmethod
@@ -101,15 +108,29 @@ class Client:
         self.store.writer.log_params(v.run_id(run_id), {key: v.param_value(key, value)})
         return value
 
-    def log_metric(self, run_id: str, key: str, value: Any, timestamp: int | None = None,
-                   step: int | None = None, synchronous: bool | None = None, **_: Any) -> None:
+    def log_metric(
+        self,
+        run_id: str,
+        key: str,
+        value: Any,
+        timestamp: int | None = None,
+        step: int | None = None,
+        synchronous: bool | None = None,
+        **_: Any,
+    ) -> None:
         key = v.validate_key(key, "metric")
         value = v.metric_value(key, value)
         ts = int(time.time() * 1000) if timestamp is None else v.metric_timestamp(timestamp)
         self.store.writer.log_metric(v.run_id(run_id), key, value, v.metric_step(step), ts)
 
-    def log_batch(self, run_id: str, metrics: Sequence[ent.Metric] = (), params: Sequence[ent.Param] = (),
-                  tags: Sequence[ent.RunTag] = (), synchronous: bool | None = None) -> None:
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[ent.Metric] = (),
+        params: Sequence[ent.Param] = (),
+        tags: Sequence[ent.RunTag] = (),
+        synchronous: bool | None = None,
+    ) -> None:
         """Params, then metrics, then tags; every entity is validated before any is written."""
         run_id = v.run_id(run_id)
         clean_params = {v.validate_key(p.key, "param"): v.param_value(p.key, p.value) for p in params}
@@ -170,6 +191,66 @@ class Client:
         in the order they were logged."""
         return self.store.metric_history(v.run_id(run_id), key)
 
+    # -- search ---------------------------------------------------------------------------------
+
+    def search_runs(
+        self,
+        experiment_ids: Any,
+        filter_string: str = "",
+        run_view_type: int = ent.ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> ent.PagedList[ent.Run]:
+        """Runs matching an MLflow filter string, one page at a time.
+
+        Args:
+            experiment_ids: Experiment ids (a list, or one id).
+            filter_string: MLflow filter, e.g. ``"metrics.acc > 0.9 and params.model = 'cnn'"``.
+            run_view_type: ``ViewType.ACTIVE_ONLY`` (default), ``DELETED_ONLY`` or ``ALL``.
+            max_results: Page size, 1..50000.
+            order_by: Keys like ``"metrics.acc DESC"``; default newest first.
+            page_token: ``.token`` of the previous page.
+
+        Returns:
+            A list of runs with ``.token``, the next page's token (None on the last page).
+
+        Raises:
+            InvalidParameterValue: A malformed filter or order_by (with the position of
+                the problem), max_results out of bounds, or a token of another search.
+        """
+        from gitrun.tracking import search
+
+        return search.search_runs(
+            self.store,
+            experiment_ids,
+            filter_string=filter_string,
+            run_view_type=run_view_type,
+            max_results=max_results,
+            order_by=order_by,
+            page_token=page_token,
+        )
+
+    def search_experiments(
+        self,
+        view_type: int = ent.ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> ent.PagedList[ent.Experiment]:
+        """Experiments matching a filter (``name``, ``tags.<key>``, times), newest first."""
+        from gitrun.tracking import search
+
+        return search.search_experiments(
+            self.store,
+            view_type=view_type,
+            max_results=max_results,
+            filter_string=filter_string,
+            order_by=order_by,
+            page_token=page_token,
+        )
+
     def flush(self) -> None:
         """Commit everything this process has buffered (normally done on a schedule)."""
         self.store.writer.flush()
@@ -195,8 +276,10 @@ def _clean_columns(metrics: Sequence[ent.Metric]) -> tuple[Sequence[Any], ...] |
         and set(map(type, values)) == _FLOAT
         and set(map(type, steps)) == _INT
         and set(map(type, timestamps)) == _INT
-        and -v._INT64 <= min(steps) and max(steps) < v._INT64
-        and 0 <= min(timestamps) and max(timestamps) < v._INT64
+        and -v._INT64 <= min(steps)
+        and max(steps) < v._INT64
+        and 0 <= min(timestamps)
+        and max(timestamps) < v._INT64
     )
     if fast:
         return keys, values, steps, timestamps

@@ -87,7 +87,9 @@ class Metric(tuple):  # type: ignore[type-arg]
     ) -> Metric:
         if dataset_name is None and dataset_digest is None and model_id is None:
             return tuple.__new__(cls, (key, value, timestamp, step, run_id))
-        return tuple.__new__(cls, (key, value, timestamp, step, run_id, dataset_name, dataset_digest, model_id))
+        return tuple.__new__(
+            cls, (key, value, timestamp, step, run_id, dataset_name, dataset_digest, model_id)
+        )
 
     key: str = property(operator.itemgetter(0))  # type: ignore[assignment]
     value: float = property(operator.itemgetter(1))  # type: ignore[assignment]
@@ -108,8 +110,14 @@ class Metric(tuple):  # type: ignore[type-arg]
         return self[7] if len(self) > 7 else None  # type: ignore[no-any-return]
 
     @classmethod
-    def many(cls, key: str, values: Iterable[float], timestamps: Iterable[int], steps: Iterable[int],
-             run_id: str | None) -> list[Metric]:
+    def many(
+        cls,
+        key: str,
+        values: Iterable[float],
+        timestamps: Iterable[int],
+        steps: Iterable[int],
+        run_id: str | None,
+    ) -> list[Metric]:
         """Build a whole series without a Python-level call per point."""
         make = functools.partial(tuple.__new__, cls)
         rows = zip(itertools.repeat(key), values, timestamps, steps, itertools.repeat(run_id))
@@ -119,7 +127,11 @@ class Metric(tuple):  # type: ignore[type-arg]
         if not isinstance(other, Metric):
             return NotImplemented
         same_value = self.value == other.value or (math.isnan(self.value) and math.isnan(other.value))
-        return (self.key, self.timestamp, self.step) == (other.key, other.timestamp, other.step) and same_value
+        return (self.key, self.timestamp, self.step) == (
+            other.key,
+            other.timestamp,
+            other.step,
+        ) and same_value
 
     __hash__ = tuple.__hash__
 
@@ -195,8 +207,11 @@ class Run:
     def to_dictionary(self) -> dict[str, Any]:
         return {
             "info": dict(self.info.__dict__),
-            "data": {"metrics": dict(self.data.metrics), "params": dict(self.data.params),
-                     "tags": dict(self.data.tags)},
+            "data": {
+                "metrics": dict(self.data.metrics),
+                "params": dict(self.data.params),
+                "tags": dict(self.data.tags),
+            },
         }
 
 

@@ -151,7 +151,9 @@ def _resolve_experiment_id() -> str:
     return "0"
 
 
-def create_experiment(name: str, artifact_location: str | None = None, tags: dict[str, Any] | None = None) -> str:
+def create_experiment(
+    name: str, artifact_location: str | None = None, tags: dict[str, Any] | None = None
+) -> str:
     return _client().create_experiment(name, artifact_location, tags)
 
 
@@ -212,8 +214,9 @@ class ActiveRun:
     def __enter__(self) -> ActiveRun:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if any(r.info.run_id == self.info.run_id for r in _stack()):
             if exc_type is None:
                 status = ent.RunStatus.FINISHED
@@ -275,7 +278,8 @@ def _resume(client: Client, run_id: str, run_name: str | None, tags: dict[str, A
     if _experiment_id is not None and run.info.experiment_id != _experiment_id:
         raise GitrunError(
             f"Cannot start run with ID {run_id} because active run ID does not match environment run "
-            f"ID. The run is in experiment {run.info.experiment_id}, the active experiment is {_experiment_id}."
+            f"ID. The run is in experiment {run.info.experiment_id}, the active experiment is "
+            f"{_experiment_id}."
         )
     if run.info.lifecycle_stage == ent.LifecycleStage.DELETED:
         raise GitrunError(f"Cannot start run with ID {run_id} because it is in the deleted state.")
@@ -290,8 +294,14 @@ def _resume(client: Client, run_id: str, run_name: str | None, tags: dict[str, A
     return ActiveRun(client.get_run(run_id), client)
 
 
-def _create(client: Client, experiment_id: str | None, run_name: str | None, parent_run_id: str | None,
-            tags: dict[str, Any], stack: list[ActiveRun]) -> ActiveRun:
+def _create(
+    client: Client,
+    experiment_id: str | None,
+    run_name: str | None,
+    parent_run_id: str | None,
+    tags: dict[str, Any],
+    stack: list[ActiveRun],
+) -> ActiveRun:
     exp_id = experiment_id if experiment_id is not None else _resolve_experiment_id()
     clean = Client._clean_tags(_context_tags())
     clean.update(Client._clean_tags(tags))
@@ -317,13 +327,27 @@ def _create(client: Client, experiment_id: str | None, run_name: str | None, par
     if run_name is not None:
         clean["mlflow.runName"] = v.tag_value("mlflow.runName", run_name)
     store = client.store
-    new_id = store.create_run(exp_id, run_name=clean.get("mlflow.runName"), tags=clean,
-                              parent_run_id=parent, inherit_code_from=parent)
+    new_id = store.create_run(
+        exp_id,
+        run_name=clean.get("mlflow.runName"),
+        tags=clean,
+        parent_run_id=parent,
+        inherit_code_from=parent,
+    )
     info = store.writer._runs[new_id].info
     tags_now = store.writer._runs[new_id].tags
     run = ent.Run(
-        ent.RunInfo(new_id, info["run_name"], exp_id, info["user_id"], ent.RunStatus.RUNNING,
-                    info["start_time"], None, info["artifact_uri"], ent.LifecycleStage.ACTIVE),
+        ent.RunInfo(
+            new_id,
+            info["run_name"],
+            exp_id,
+            info["user_id"],
+            ent.RunStatus.RUNNING,
+            info["start_time"],
+            None,
+            info["artifact_uri"],
+            ent.LifecycleStage.ACTIVE,
+        ),
         ent.RunData(tags=dict(tags_now)),
         record=info,
     )
@@ -399,6 +423,60 @@ def _run_id() -> str:
     return stack[-1].info.run_id
 
 
+# -- search ---------------------------------------------------------------------------------------
+
+
+def search_runs(
+    experiment_ids: Any = None,
+    filter_string: str = "",
+    run_view_type: int = ent.ViewType.ACTIVE_ONLY,
+    max_results: int = 100_000,
+    order_by: list[str] | None = None,
+    output_format: str = "pandas",
+    search_all_experiments: bool = False,
+    experiment_names: list[str] | None = None,
+) -> Any:
+    """Runs matching an MLflow filter, as a pandas DataFrame (or ``output_format="list"``).
+
+    Without ``experiment_ids`` or ``experiment_names`` the active experiment is
+    searched (all active ones with ``search_all_experiments=True``).  The DataFrame
+    has MLflow's columns: run_id, experiment_id, status, artifact_uri, start_time,
+    end_time, then ``metrics.*``, ``params.*`` and ``tags.*``.
+    """
+    from gitrun.tracking import search
+
+    return search.fluent_search_runs(
+        _client().store,
+        _resolve_experiment_id,
+        experiment_ids=experiment_ids,
+        filter_string=filter_string,
+        run_view_type=run_view_type,
+        max_results=max_results,
+        order_by=order_by,
+        output_format=output_format,
+        search_all_experiments=search_all_experiments,
+        experiment_names=experiment_names,
+    )
+
+
+def search_experiments(
+    view_type: int = ent.ViewType.ACTIVE_ONLY,
+    max_results: int | None = None,
+    filter_string: str | None = None,
+    order_by: list[str] | None = None,
+) -> list[ent.Experiment]:
+    """Every experiment matching a filter (up to ``max_results``), newest first."""
+    from gitrun.tracking import search
+
+    return search.all_experiments(
+        _client().store,
+        view_type=view_type,
+        filter_string=filter_string,
+        order_by=order_by,
+        max_results=max_results,
+    )
+
+
 # -- logging --------------------------------------------------------------------------------------
 
 
@@ -414,8 +492,15 @@ def log_params(params: dict[str, Any], synchronous: bool | None = None, run_id: 
     client.store.writer.log_params(target, clean)
 
 
-def log_metric(key: str, value: Any, step: int | None = None, synchronous: bool | None = None,
-               timestamp: int | None = None, run_id: str | None = None, **_: Any) -> None:
+def log_metric(
+    key: str,
+    value: Any,
+    step: int | None = None,
+    synchronous: bool | None = None,
+    timestamp: int | None = None,
+    run_id: str | None = None,
+    **_: Any,
+) -> None:
     """Log one point of a metric series (step defaults to 0, timestamp to now in ms).
 
     This is the hot path: a few microseconds, no git work (see docs/architecture.md).
@@ -439,8 +524,14 @@ def log_metric(key: str, value: Any, step: int | None = None, synchronous: bool 
     writer.log_metric(target, key, value, step, ts)
 
 
-def log_metrics(metrics: dict[str, Any], step: int | None = None, synchronous: bool | None = None,
-                run_id: str | None = None, timestamp: int | None = None, **_: Any) -> None:
+def log_metrics(
+    metrics: dict[str, Any],
+    step: int | None = None,
+    synchronous: bool | None = None,
+    run_id: str | None = None,
+    timestamp: int | None = None,
+    **_: Any,
+) -> None:
     """Log several metrics at one step and timestamp."""
     target = run_id or _run_id()
     ts = int(time.time() * 1000) if timestamp is None else v.metric_timestamp(timestamp)

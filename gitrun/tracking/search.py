@@ -53,11 +53,14 @@ def view_of(view_type: Any) -> View:
             view_type = ent.ViewType.from_string(view_type)
         except ValueError:
             pass
-    views: dict[Any, View] = {ent.ViewType.ACTIVE_ONLY: "active", ent.ViewType.DELETED_ONLY: "deleted",
-                              ent.ViewType.ALL: "all"}
+    views: dict[Any, View] = {
+        ent.ViewType.ACTIVE_ONLY: "active",
+        ent.ViewType.DELETED_ONLY: "deleted",
+        ent.ViewType.ALL: "all",
+    }
     if isinstance(view_type, bool) or view_type not in views:
         raise InvalidParameterValue(
-            f"Invalid view type {view_type!r}: use ViewType.ACTIVE_ONLY, ViewType.DELETED_ONLY or ViewType.ALL"
+            f"Invalid view type {view_type!r}: use ViewType.ACTIVE_ONLY, DELETED_ONLY or ALL"
         )
     return views[view_type]
 
@@ -71,19 +74,42 @@ def _experiment_ids(experiment_ids: Any) -> tuple[str, ...]:
 
 
 def to_run(row: IndexedRun) -> ent.Run:
-    info = ent.RunInfo(row.run_id, row.run_name, row.experiment_id, row.user_id, row.status,
-                       row.start_time or 0, row.end_time, row.artifact_uri, row.lifecycle_stage)
+    info = ent.RunInfo(
+        row.run_id,
+        row.run_name,
+        row.experiment_id,
+        row.user_id,
+        row.status,
+        row.start_time or 0,
+        row.end_time,
+        row.artifact_uri,
+        row.lifecycle_stage,
+    )
     return ent.Run(info, ent.RunData(metrics=row.metrics, params=row.params, tags=row.tags))
 
 
 def to_experiment(row: IndexedExperiment) -> ent.Experiment:
-    return ent.Experiment(row.experiment_id, row.name, row.artifact_location, row.lifecycle_stage,
-                          row.tags, row.creation_time, row.last_update_time)
+    return ent.Experiment(
+        row.experiment_id,
+        row.name,
+        row.artifact_location,
+        row.lifecycle_stage,
+        row.tags,
+        row.creation_time,
+        row.last_update_time,
+    )
 
 
-def search_runs(store: TrackingStore, experiment_ids: Any, filter_string: str | None = "",
-                run_view_type: Any = ent.ViewType.ACTIVE_ONLY, max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
-                order_by: Sequence[str] | None = None, page_token: str | None = None) -> ent.PagedList[ent.Run]:
+def search_runs(
+    store: TrackingStore,
+    experiment_ids: Any,
+    *,
+    filter_string: str | None = "",
+    run_view_type: Any = ent.ViewType.ACTIVE_ONLY,
+    max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
+    order_by: Sequence[str] | None = None,
+    page_token: str | None = None,
+) -> ent.PagedList[ent.Run]:
     """One page of runs matching an MLflow filter string, in MLflow's order.
 
     Raises:
@@ -91,35 +117,57 @@ def search_runs(store: TrackingStore, experiment_ids: Any, filter_string: str | 
             the position), max_results is outside 1..50000, or the page token does
             not belong to this search.
     """
-    search = RunSearch(_experiment_ids(experiment_ids), parse_filter(filter_string), parse_order_by(order_by),
-                       view_of(run_view_type))
+    search = RunSearch(
+        _experiment_ids(experiment_ids),
+        parse_filter(filter_string),
+        parse_order_by(order_by),
+        view_of(run_view_type),
+    )
     store.writer.flush()
     page = index_for(store).search_runs(search, max_results, page_token)
     return ent.PagedList([to_run(row) for row in page.items], page.token)
 
 
-def search_experiments(store: TrackingStore, view_type: Any = ent.ViewType.ACTIVE_ONLY,
-                       max_results: int = SEARCH_MAX_RESULTS_DEFAULT, filter_string: str | None = None,
-                       order_by: Sequence[str] | None = None,
-                       page_token: str | None = None) -> ent.PagedList[ent.Experiment]:
+def search_experiments(
+    store: TrackingStore,
+    *,
+    view_type: Any = ent.ViewType.ACTIVE_ONLY,
+    max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
+    filter_string: str | None = None,
+    order_by: Sequence[str] | None = None,
+    page_token: str | None = None,
+) -> ent.PagedList[ent.Experiment]:
     """One page of experiments matching a filter (MLflow's experiment grammar)."""
-    search = ExperimentSearch(parse_experiment_filter(filter_string), parse_experiment_order_by(order_by),
-                              view_of(view_type))
+    search = ExperimentSearch(
+        parse_experiment_filter(filter_string), parse_experiment_order_by(order_by), view_of(view_type)
+    )
     if store.records.entry(layout.experiment_file(DEFAULT_EXPERIMENT_ID)) is None:
         store.get_experiment(DEFAULT_EXPERIMENT_ID)  # created on first use, as MLflow's always exists
     page = index_for(store).search_experiments(search, max_results, page_token)
     return ent.PagedList([to_experiment(row) for row in page.items], page.token)
 
 
-def all_experiments(store: TrackingStore, view_type: Any = ent.ViewType.ACTIVE_ONLY,
-                    filter_string: str | None = None, order_by: Sequence[str] | None = None,
-                    max_results: int | None = None) -> list[ent.Experiment]:
+def all_experiments(
+    store: TrackingStore,
+    *,
+    view_type: Any = ent.ViewType.ACTIVE_ONLY,
+    filter_string: str | None = None,
+    order_by: Sequence[str] | None = None,
+    max_results: int | None = None,
+) -> list[ent.Experiment]:
     """Every matching experiment (up to ``max_results``), following page tokens."""
     out: list[ent.Experiment] = []
     token = None
     while max_results is None or len(out) < max_results:
         size = SEARCH_MAX_RESULTS_DEFAULT if max_results is None else min(max_results - len(out), 50_000)
-        page = search_experiments(store, view_type, size, filter_string, order_by, token)
+        page = search_experiments(
+            store,
+            view_type=view_type,
+            max_results=size,
+            filter_string=filter_string,
+            order_by=order_by,
+            page_token=token,
+        )
         out += page
         token = page.token
         if not token:
@@ -127,29 +175,54 @@ def all_experiments(store: TrackingStore, view_type: Any = ent.ViewType.ACTIVE_O
     return out
 
 
-def collect_runs(store: TrackingStore, experiment_ids: Any, filter_string: str | None = "",
-                 run_view_type: Any = ent.ViewType.ACTIVE_ONLY, max_results: int = SEARCH_MAX_RESULTS_PANDAS,
-                 order_by: Sequence[str] | None = None) -> list[ent.Run]:
+def collect_runs(
+    store: TrackingStore,
+    experiment_ids: Any,
+    *,
+    filter_string: str | None = "",
+    run_view_type: Any = ent.ViewType.ACTIVE_ONLY,
+    max_results: int = SEARCH_MAX_RESULTS_PANDAS,
+    order_by: Sequence[str] | None = None,
+) -> list[ent.Run]:
     """Up to ``max_results`` runs, fetched page by page as MLflow's fluent API does."""
     runs: list[ent.Run] = []
     token = None
     while True:
-        size = min(max_results - len(runs), _PAGE_SIZE_PANDAS) if max_results > len(runs) else max_results
-        page = search_runs(store, experiment_ids, filter_string, run_view_type, size, order_by, token)
+        # A max_results below 1 goes to the index as is, which refuses it with MLflow's message.
+        size = min(max_results - len(runs), _PAGE_SIZE_PANDAS) if max_results > 0 else max_results
+        page = search_runs(
+            store,
+            experiment_ids,
+            filter_string=filter_string,
+            run_view_type=run_view_type,
+            max_results=size,
+            order_by=order_by,
+            page_token=token,
+        )
         runs += page
         token = page.token
         if not token or len(runs) >= max_results:
             return runs
 
 
-def fluent_search_runs(store: TrackingStore, active_experiment: Callable[[], str], *, experiment_ids: Any,
-                       filter_string: str | None, run_view_type: Any, max_results: int,
-                       order_by: Sequence[str] | None, output_format: str, search_all_experiments: bool,
-                       experiment_names: Sequence[str] | None) -> Any:
+def fluent_search_runs(
+    store: TrackingStore,
+    active_experiment: Callable[[], str],
+    *,
+    experiment_ids: Any,
+    filter_string: str | None,
+    run_view_type: Any,
+    max_results: int,
+    order_by: Sequence[str] | None,
+    output_format: str,
+    search_all_experiments: bool,
+    experiment_names: Sequence[str] | None,
+) -> Any:
     """``gitrun.search_runs``: resolve the experiments, collect the runs, shape the result."""
     if output_format not in ("pandas", "list"):
-        raise ValueError(f"Unsupported output format: {output_format}. Supported string values are "
-                         "'pandas' or 'list'")
+        raise ValueError(
+            f"Unsupported output format: {output_format}. Supported string values are 'pandas' or 'list'"
+        )
     if experiment_ids and experiment_names:
         raise InvalidParameterValue("Only experiment_ids or experiment_names can be used, but not both")
     if experiment_names:
@@ -166,7 +239,18 @@ def fluent_search_runs(store: TrackingStore, active_experiment: Callable[[], str
         ids = [e.experiment_id for e in all_experiments(store)]
     else:
         ids = [active_experiment()]
-    runs = collect_runs(store, ids, filter_string, run_view_type, max_results, order_by) if ids else []
+    runs = (
+        collect_runs(
+            store,
+            ids,
+            filter_string=filter_string,
+            run_view_type=run_view_type,
+            max_results=max_results,
+            order_by=order_by,
+        )
+        if ids
+        else []
+    )
     return runs if output_format == "list" else runs_dataframe(runs)
 
 
@@ -187,8 +271,11 @@ def runs_dataframe(runs: Sequence[ent.Run]) -> Any:
         "start_time": pd.to_datetime([r.info.start_time for r in runs], unit="ms", utc=True),
         "end_time": pd.to_datetime([r.info.end_time for r in runs], unit="ms", utc=True),
     }
-    for prefix, field, missing in (("metrics", "metrics", float("nan")), ("params", "params", None),
-                                   ("tags", "tags", None)):
+    for prefix, field, missing in (
+        ("metrics", "metrics", float("nan")),
+        ("params", "params", None),
+        ("tags", "tags", None),
+    ):
         keys = sorted({k for r in runs for k in getattr(r.data, field)})
         for key in keys:
             columns[f"{prefix}.{key}"] = [getattr(r.data, field).get(key, missing) for r in runs]
@@ -213,7 +300,9 @@ def resolve_run_id(store: TrackingStore, text: str) -> str:
         raise ResourceDoesNotExist(f"no run id starts with '{text}'")
     if len(found) > 1:
         shown = ", ".join(found[:10]) + (", ..." if len(found) > 10 else "")
-        raise InvalidParameterValue(f"run id prefix '{text}' is ambiguous; it matches {shown}. Give more characters.")
+        raise InvalidParameterValue(
+            f"run id prefix '{text}' is ambiguous; it matches {shown}. Give more characters."
+        )
     return found[0]
 
 

@@ -59,7 +59,8 @@ class TrackingStore:
             max_pending=int(_float_env("GITRUN_FLUSH_POINTS", 100_000)),
         )
         self._env_blob: Oid | None = None
-        self._code_repo: Repository | None | bool = False
+        self._code_repo: Repository | None = None
+        self._code_repo_known = False
         self._parsed: dict[Oid, dict[str, Any]] = {}  # experiment records by blob id
         self._lock = threading.Lock()
         recover(self.records)
@@ -84,8 +85,9 @@ class TrackingStore:
         if self._experiment_record(DEFAULT_EXPERIMENT_ID) is None:
             self._write_experiment(DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME, None, {})
 
-    def _write_experiment(self, experiment_id: str, name: str, artifact_location: str | None,
-                          tags: dict[str, str]) -> None:
+    def _write_experiment(
+        self, experiment_id: str, name: str, artifact_location: str | None, tags: dict[str, str]
+    ) -> None:
         now = now_ms()
         record = {
             "schema_version": layout.SCHEMA_VERSION,
@@ -145,8 +147,9 @@ class TrackingStore:
                 return experiment
         return None
 
-    def create_experiment(self, name: str, artifact_location: str | None = None,
-                          tags: dict[str, str] | None = None) -> str:
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None, tags: dict[str, str] | None = None
+    ) -> str:
         if artifact_location is not None and artifact_location.startswith("runs:"):
             raise InvalidParameterValue("Artifact location cannot be a runs:/ URI")
         existing = self.get_experiment_by_name(name)
@@ -200,12 +203,13 @@ class TrackingStore:
     # -- runs --------------------------------------------------------------------------------
 
     def _code_repository(self) -> Repository | None:
-        if self._code_repo is False:
+        if not self._code_repo_known:
             script = source.user_script()
             start = os.path.dirname(script) if script else os.getcwd()
             found = Repository.discover(start)
             self._code_repo = found if found is not None and found.work_tree else None
-        return self._code_repo or None
+            self._code_repo_known = True
+        return self._code_repo
 
     def _environment_blob(self) -> Oid:
         if self._env_blob is None:
@@ -271,8 +275,11 @@ class TrackingStore:
             record, tree = code
             info["code"] = record
             files[layout.CODE_DIR] = (MODE_TREE, tree)
-            for tag, field in (("mlflow.source.git.commit", "commit"), ("mlflow.source.git.branch", "branch"),
-                               ("mlflow.source.git.repoURL", "repo_url")):
+            for tag, field in (
+                ("mlflow.source.git.commit", "commit"),
+                ("mlflow.source.git.branch", "branch"),
+                ("mlflow.source.git.repoURL", "repo_url"),
+            ):
                 if record.get(field) and tag not in tags:
                     tags[tag] = str(record[field])
             tags.setdefault("gitrun.git.dirty", "true" if record.get("dirty") else "false")

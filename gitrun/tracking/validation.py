@@ -130,8 +130,10 @@ def metric_step(step: Any) -> int:
 def metric_timestamp(timestamp: Any) -> int:
     if type(timestamp) is int and 0 <= timestamp < _INT64:
         return timestamp
-    if isinstance(timestamp, bool) or not isinstance(timestamp, (int, float)) or (
-        isinstance(timestamp, float) and not math.isfinite(timestamp)
+    if (
+        isinstance(timestamp, bool)
+        or not isinstance(timestamp, (int, float))
+        or (isinstance(timestamp, float) and not math.isfinite(timestamp))
     ):
         raise InvalidParameterValue(
             f"Got invalid timestamp {timestamp!r}: the timestamp must be a non-negative number of ms"

@@ -32,8 +32,10 @@ for r in range(25):
 def test_eight_processes_lose_no_point(in_repo: Path) -> None:
     script = in_repo / "worker.py"
     script.write_text(WORKER)
-    procs = [subprocess.Popen([sys.executable, str(script), str(p)], cwd=in_repo, stderr=subprocess.PIPE)
-             for p in range(8)]
+    procs = [
+        subprocess.Popen([sys.executable, str(script), str(p)], cwd=in_repo, stderr=subprocess.PIPE)
+        for p in range(8)
+    ]
     for proc in procs:
         _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err.decode()
@@ -51,7 +53,8 @@ def test_eight_processes_lose_no_point(in_repo: Path) -> None:
         proc, r = run.info.run_name.removeprefix("p").split("-r")
         history = client.get_metric_history(run_id, "loss")
         assert [(m.step, m.value) for m in history] == [
-            (s, int(proc) * 1000 + int(r) + s / 1000) for s in range(200)]
+            (s, int(proc) * 1000 + int(r) + s / 1000) for s in range(200)
+        ]
         seen.add(run.info.run_name)
     assert len(seen) == 200
     git(in_repo, "fsck", "--strict", "--no-dangling")
@@ -110,19 +113,28 @@ def test_sigkilled_run_recovered_with_everything(in_repo: Path) -> None:
 def _fingerprint(repo: Path) -> dict[str, str]:
     """Everything of the user's that gitrun must never change."""
     dot = repo / ".git"
-    logs = sorted(str(p.relative_to(dot)) + ":" + hashlib.sha256(p.read_bytes()).hexdigest()
-                  for p in (dot / "logs").rglob("*") if p.is_file())
+    logs = sorted(
+        str(p.relative_to(dot)) + ":" + hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in (dot / "logs").rglob("*")
+        if p.is_file()
+    )
     return {
-        "status": git(repo, "--no-optional-locks", "status", "--porcelain=v2", "--untracked-files=all", "--ignored"),
+        "status": git(
+            repo, "--no-optional-locks", "status", "--porcelain=v2", "--untracked-files=all", "--ignored"
+        ),
         "stash": git(repo, "stash", "list"),
         "head": (dot / "HEAD").read_text(),
         "branches": git(repo, "for-each-ref", "refs/heads", "refs/tags", "refs/remotes", "refs/stash"),
         "index": hashlib.sha256((dot / "index").read_bytes()).hexdigest(),
         "index_mtime": str((dot / "index").stat().st_mtime_ns),
         "reflogs": "\n".join(logs),
-        "worktree": "\n".join(sorted(
-            f"{p.relative_to(repo)}:{p.stat().st_mtime_ns}:{hashlib.sha256(p.read_bytes()).hexdigest()}"
-            for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts)),
+        "worktree": "\n".join(
+            sorted(
+                f"{p.relative_to(repo)}:{p.stat().st_mtime_ns}:{hashlib.sha256(p.read_bytes()).hexdigest()}"
+                for p in repo.rglob("*")
+                if p.is_file() and ".git" not in p.parts
+            )
+        ),
     }
 
 
@@ -137,17 +149,17 @@ def _make_dirty(repo: Path) -> None:
     (repo / "stashed.txt").write_text("s")
     git(repo, "add", "stashed.txt")
     git(repo, "stash")
-    (repo / "train.py").write_text("print('modified')\n")           # modified, unstaged
-    (repo / "lib" / "model.py").write_text("W = 2\n")                # modified, then staged
+    (repo / "train.py").write_text("print('modified')\n")  # modified, unstaged
+    (repo / "lib" / "model.py").write_text("W = 2\n")  # modified, then staged
     git(repo, "add", "lib/model.py")
-    (repo / "added.py").write_text("ADDED = True\n")                 # new, staged
+    (repo / "added.py").write_text("ADDED = True\n")  # new, staged
     git(repo, "add", "added.py")
     (repo / "notes").mkdir()
-    (repo / "notes" / "untracked.md").write_text("# untracked\n")    # untracked
-    (repo / "debug.log").write_text("ignored\n")                     # ignored (*.log)
-    (repo / ".env").write_text("SECRET=1\n")                         # untracked but a secret
-    os.symlink("train.py", repo / "link.py")                          # untracked symlink
-    (repo / "run.sh").unlink()                                       # deleted, unstaged
+    (repo / "notes" / "untracked.md").write_text("# untracked\n")  # untracked
+    (repo / "debug.log").write_text("ignored\n")  # ignored (*.log)
+    (repo / ".env").write_text("SECRET=1\n")  # untracked but a secret
+    os.symlink("train.py", repo / "link.py")  # untracked symlink
+    (repo / "run.sh").unlink()  # deleted, unstaged
 
 
 def test_dirty_snapshot_is_exact_and_user_state_untouched(in_repo: Path) -> None:
@@ -176,7 +188,14 @@ def test_dirty_snapshot_is_exact_and_user_state_untouched(in_repo: Path) -> None
     tree = code["tree"]
     listing = git(in_repo, "ls-tree", "-r", tree)
     files = {line.split("\t")[1]: line.split()[0] for line in listing.splitlines()}
-    assert set(files) == {".gitignore", "train.py", "lib/model.py", "added.py", "notes/untracked.md", "link.py"}
+    assert set(files) == {
+        ".gitignore",
+        "train.py",
+        "lib/model.py",
+        "added.py",
+        "notes/untracked.md",
+        "link.py",
+    }
     assert files["link.py"] == "120000"
     for path in ("train.py", "lib/model.py", "added.py", "notes/untracked.md", ".gitignore"):
         assert git(in_repo, "cat-file", "blob", f"{tree}:{path}") == (in_repo / path).read_text()
@@ -212,12 +231,21 @@ def test_concurrent_writer_edits_to_one_run_merge(in_repo: Path) -> None:
         gitrun.log_metric("m", 1.0, step=0)
         gitrun.flush()
         other = subprocess.run(
-            [sys.executable, "-c", textwrap.dedent(f"""
+            [
+                sys.executable,
+                "-c",
+                textwrap.dedent(f"""
                 import gitrun
                 c = gitrun.MlflowClient()
                 c.set_tag("{run.info.run_id}", "from_other", "yes")
                 c.log_metric("{run.info.run_id}", "other_metric", 5.0)
-            """)], cwd=in_repo, capture_output=True, text=True, check=False)
+            """),
+            ],
+            cwd=in_repo,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert other.returncode == 0, other.stderr
         gitrun.log_metric("m", 2.0, step=1)
         gitrun.set_tag("from_me", "yes")

@@ -29,7 +29,7 @@ def test_exception_marks_failed_and_propagates() -> None:
     with pytest.raises(ZeroDivisionError):
         with gitrun.start_run() as run:
             gitrun.log_metric("x", 1)
-            1 / 0  # noqa: B018
+            1 / 0
     stored = gitrun.get_run(run.info.run_id)
     assert stored.info.status == "FAILED"
     assert stored.info.end_time is not None
@@ -205,8 +205,12 @@ def test_client_runs_do_not_touch_the_stack() -> None:
     run = client.create_run("0", run_name="c", tags={"k": "v"})
     assert gitrun.active_run() is None
     assert run.info.status == "RUNNING" and run.data.tags["mlflow.runName"] == "c"
-    client.log_batch(run.info.run_id, metrics=[gitrun.entities.Metric("a", 1.0, 10, 0)],
-                     params=[gitrun.entities.Param("p", "x")], tags=[gitrun.entities.RunTag("t", "y")])
+    client.log_batch(
+        run.info.run_id,
+        metrics=[gitrun.entities.Metric("a", 1.0, 10, 0)],
+        params=[gitrun.entities.Param("p", "x")],
+        tags=[gitrun.entities.RunTag("t", "y")],
+    )
     client.set_terminated(run.info.run_id, "KILLED", end_time=1234)
     stored = client.get_run(run.info.run_id)
     assert stored.info.status == "KILLED" and stored.info.end_time == 1234
@@ -214,7 +218,9 @@ def test_client_runs_do_not_touch_the_stack() -> None:
     with pytest.raises(InvalidParameterValue, match="different values"):
         client.create_run("0", run_name="a", tags={"mlflow.runName": "b"})
     with pytest.raises(InvalidParameterValue, match="Duplicate parameter keys"):
-        client.log_batch(run.info.run_id, params=[gitrun.entities.Param("d", "1"), gitrun.entities.Param("d", "1")])
+        client.log_batch(
+            run.info.run_id, params=[gitrun.entities.Param("d", "1"), gitrun.entities.Param("d", "1")]
+        )
 
 
 def test_end_run_with_bad_status_pops_the_run() -> None:
@@ -228,28 +234,36 @@ def test_end_run_with_bad_status_pops_the_run() -> None:
 def _run_script(repo: Path, body: str) -> subprocess.CompletedProcess[str]:
     script = repo / "script.py"
     script.write_text(textwrap.dedent(body))
-    return subprocess.run([sys.executable, str(script)], cwd=repo, capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [sys.executable, str(script)], cwd=repo, capture_output=True, text=True, check=False
+    )
 
 
 def test_dangling_run_ended_at_exit(in_repo: Path) -> None:
-    out = _run_script(in_repo, """
+    out = _run_script(
+        in_repo,
+        """
         import gitrun
         run = gitrun.start_run()
         gitrun.log_metric("m", 1.0)
         print(run.info.run_id)
-    """)
+    """,
+    )
     assert out.returncode == 0, out.stderr
     stored = gitrun.get_run(out.stdout.strip())
     assert stored.info.status == "FINISHED" and stored.data.metrics == {"m": 1.0}
 
 
 def test_crashed_script_ends_its_run_failed(in_repo: Path) -> None:
-    out = _run_script(in_repo, """
+    out = _run_script(
+        in_repo,
+        """
         import gitrun
         run = gitrun.start_run()
         print(run.info.run_id, flush=True)
         raise SystemError("boom")
-    """)
+    """,
+    )
     assert out.returncode == 1 and "boom" in out.stderr
     assert gitrun.get_run(out.stdout.strip()).info.status == "FAILED"
 
@@ -274,7 +288,9 @@ def test_tracking_uri_rules(tmp_path: Path, in_repo: Path) -> None:
         gitrun.start_run()
 
 
-def test_outside_any_repository_uses_a_standalone_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_outside_any_repository_uses_a_standalone_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     outside = tmp_path / "plain"
     outside.mkdir()
     monkeypatch.chdir(outside)

@@ -52,11 +52,18 @@ def test_parameters(in_repo: Path) -> None:
         gitrun.log_param("n_estimators", 100)
         gitrun.log_param("max_depth", 10)
         gitrun.log_param("random_state", 42)
-        params = {"learning_rate": 0.001, "batch_size": 32, "epochs": 50, "optimizer": "adam",
-                  "dropout_rate": 0.3}
+        params = {
+            "learning_rate": 0.001,
+            "batch_size": 32,
+            "epochs": 50,
+            "optimizer": "adam",
+            "dropout_rate": 0.3,
+        }
         gitrun.log_params(params)
-        config = {"model": {"architecture": "resnet50", "pretrained": True},
-                  "training": {"optimizer": "sgd", "lr": 0.01, "momentum": 0.9}}
+        config = {
+            "model": {"architecture": "resnet50", "pretrained": True},
+            "training": {"optimizer": "sgd", "lr": 0.01, "momentum": 0.9},
+        }
         gitrun.log_param("model_architecture", config["model"]["architecture"])
         gitrun.log_param("model_pretrained", config["model"]["pretrained"])
         gitrun.log_param("train_optimizer", config["training"]["optimizer"])
@@ -86,10 +93,23 @@ def test_metrics_with_steps(in_repo: Path) -> None:
                 if global_step % 100 == 0:
                     gitrun.log_metric("batch_loss", 1.0 / (global_step + 1), step=global_step)
                 global_step += 1
-            gitrun.log_metrics({"epoch_val_loss": 0.3 - epoch / 100, "epoch_val_acc": 0.8 + epoch / 100,
-                                "epoch_val_f1": 0.7 + epoch / 100}, step=epoch)
-        gitrun.log_metrics({"test_accuracy": 0.91, "test_precision": 0.9, "test_recall": 0.88,
-                            "test_f1": 0.89, "test_auc": 0.95})
+            gitrun.log_metrics(
+                {
+                    "epoch_val_loss": 0.3 - epoch / 100,
+                    "epoch_val_acc": 0.8 + epoch / 100,
+                    "epoch_val_f1": 0.7 + epoch / 100,
+                },
+                step=epoch,
+            )
+        gitrun.log_metrics(
+            {
+                "test_accuracy": 0.91,
+                "test_precision": 0.9,
+                "test_recall": 0.88,
+                "test_f1": 0.89,
+                "test_auc": 0.95,
+            }
+        )
         gitrun.log_metrics({"test_mse": 0.1, "test_rmse": math.sqrt(0.1), "test_mae": 0.2, "test_r2": 0.8})
     client = MlflowClient()
     stored = client.get_run(run.info.run_id)
@@ -98,7 +118,9 @@ def test_metrics_with_steps(in_repo: Path) -> None:
     assert stored.data.metrics["test_rmse"] == math.sqrt(0.1)
     history = client.get_metric_history(run.info.run_id, "val_loss")
     assert [(m.step, m.value) for m in history] == [(e, 1.5 / (e + 1)) for e in range(num_epochs)]
-    assert [m.step for m in client.get_metric_history(run.info.run_id, "batch_loss")] == list(range(0, 1250, 100))
+    assert [m.step for m in client.get_metric_history(run.info.run_id, "batch_loss")] == list(
+        range(0, 1250, 100)
+    )
     assert all(m.timestamp > 1_600_000_000_000 for m in history)
     assert client.get_metric_history(run.info.run_id, "missing") == []
 
@@ -171,7 +193,8 @@ def test_cross_validation(in_repo: Path) -> None:
 
 def test_tutorial_script_in_a_fresh_process(in_repo: Path) -> None:
     script = in_repo / "tutorial.py"
-    script.write_text(textwrap.dedent("""
+    script.write_text(
+        textwrap.dedent("""
         import gitrun as mlflow
         mlflow.set_experiment("sentiment-analysis-v1")
         with mlflow.start_run(run_name="hyperparameter-search") as parent:
@@ -180,8 +203,11 @@ def test_tutorial_script_in_a_fresh_process(in_repo: Path) -> None:
                     mlflow.log_params({"lr": 0.1 * (trial + 1)})
                     mlflow.log_metric("val_accuracy", 0.8 + trial / 100)
         print(parent.info.run_id)
-    """))
-    out = subprocess.run([sys.executable, str(script)], cwd=in_repo, capture_output=True, text=True, check=True)
+    """)
+    )
+    out = subprocess.run(
+        [sys.executable, str(script)], cwd=in_repo, capture_output=True, text=True, check=True
+    )
     run_id = out.stdout.strip()
     client = MlflowClient()
     assert client.get_run(run_id).info.status == "FINISHED"

@@ -47,9 +47,11 @@ def _assert_intact(run_id: str) -> None:
 @pytest.mark.parametrize("kind", ["metric", "param", "tag"])
 def test_bad_keys_rejected(run_with_data: str, kind: str, key: str, message: str) -> None:
     client = MlflowClient()
-    call = {"metric": lambda: client.log_metric(run_with_data, key, 1.0),  # type: ignore[arg-type]
-            "param": lambda: client.log_param(run_with_data, key, 1),  # type: ignore[arg-type]
-            "tag": lambda: client.set_tag(run_with_data, key, 1)}[kind]  # type: ignore[arg-type]
+    call = {
+        "metric": lambda: client.log_metric(run_with_data, key, 1.0),  # type: ignore[arg-type]
+        "param": lambda: client.log_param(run_with_data, key, 1),  # type: ignore[arg-type]
+        "tag": lambda: client.set_tag(run_with_data, key, 1),
+    }[kind]  # type: ignore[arg-type]
     with pytest.raises(InvalidParameterValue, match=message.replace("(", r"\(").replace(".", r"\.")) as info:
         call()
     assert info.value.error_code == "INVALID_PARAMETER_VALUE"
@@ -69,8 +71,12 @@ def test_good_keys_accepted(run_with_data: str, key: str) -> None:
 
 @pytest.mark.parametrize(
     ("value", "message"),
-    [("abc", "Please specify value as a valid double"), (None, "Missing value for required parameter 'value'"),
-     ([1, 2], "valid double"), (object(), "valid double")],
+    [
+        ("abc", "Please specify value as a valid double"),
+        (None, "Missing value for required parameter 'value'"),
+        ([1, 2], "valid double"),
+        (object(), "valid double"),
+    ],
 )
 def test_bad_metric_values(run_with_data: str, value: object, message: str) -> None:
     with pytest.raises(InvalidParameterValue, match=message):
@@ -78,10 +84,16 @@ def test_bad_metric_values(run_with_data: str, value: object, message: str) -> N
     _assert_intact(run_with_data)
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"step": "x"}, "invalid step"), ({"step": 1.5}, "invalid step"), ({"step": 2**63}, "invalid step"),
-    ({"timestamp": -1}, "must not be negative"), ({"timestamp": "now"}, "invalid timestamp"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"step": "x"}, "invalid step"),
+        ({"step": 1.5}, "invalid step"),
+        ({"step": 2**63}, "invalid step"),
+        ({"timestamp": -1}, "must not be negative"),
+        ({"timestamp": "now"}, "invalid timestamp"),
+    ],
+)
 def test_bad_steps_and_timestamps(run_with_data: str, kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(InvalidParameterValue, match=message):
         MlflowClient().log_metric(run_with_data, "m", 1.0, **kwargs)  # type: ignore[arg-type]
@@ -112,8 +124,12 @@ def test_long_values_truncated_or_refused(run_with_data: str, monkeypatch: pytes
 def test_batch_is_validated_before_anything_is_written(run_with_data: str) -> None:
     client = MlflowClient()
     with pytest.raises(InvalidParameterValue):
-        client.log_batch(run_with_data, metrics=[Metric("ok", 1.0, 1, 0), Metric("bad!", 1.0, 1, 0)],
-                         params=[Param("new_param", "1")], tags=[RunTag("new_tag", "1")])
+        client.log_batch(
+            run_with_data,
+            metrics=[Metric("ok", 1.0, 1, 0), Metric("bad!", 1.0, 1, 0)],
+            params=[Param("new_param", "1")],
+            tags=[RunTag("new_tag", "1")],
+        )
     stored = client.get_run(run_with_data)
     assert "ok" not in stored.data.metrics and "new_param" not in stored.data.params
     assert "new_tag" not in stored.data.tags

@@ -52,8 +52,12 @@ json.dump(ids, open(sys.argv[1], "w"))
 def _git(args: list[str], cwd: str) -> None:
     from gitrun.core.git.cli import run_git
 
-    env = {"GIT_AUTHOR_NAME": "gitrun demo", "GIT_AUTHOR_EMAIL": "demo@gitrun.invalid",
-           "GIT_COMMITTER_NAME": "gitrun demo", "GIT_COMMITTER_EMAIL": "demo@gitrun.invalid"}
+    env = {
+        "GIT_AUTHOR_NAME": "gitrun demo",
+        "GIT_AUTHOR_EMAIL": "demo@gitrun.invalid",
+        "GIT_COMMITTER_NAME": "gitrun demo",
+        "GIT_COMMITTER_EMAIL": "demo@gitrun.invalid",
+    }
     run_git(args, cwd=cwd, env=env)
 
 
@@ -88,13 +92,16 @@ def demo(directory: str) -> int:
     client = obj.client
     parent = client.get_run(ids["parent"])
     children = [client.get_run(r) for r in ids["children"]]
-    render.print_runs([parent, *children], color=obj.color,
-                      title=f"Runs recorded in {directory} (refs/gitrun/records)")
-    click.echo(textwrap.dedent(f"""
+    render.print_runs(
+        [parent, *children], color=obj.color, title=f"Runs recorded in {directory} (refs/gitrun/records)"
+    )
+    click.echo(
+        textwrap.dedent(f"""
         Each run is a commit on refs/gitrun/records of {directory}: try
           cd {directory} && git log --oneline refs/gitrun/records
           git show refs/gitrun/records:{parent_path(parent.info.run_id)}/run.yaml
-    """).rstrip())
+    """).rstrip()
+    )
     return 0
 
 

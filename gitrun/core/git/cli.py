@@ -12,9 +12,21 @@ from gitrun.errors import GitCommandError, GitrunError
 # Variables git exports into hooks (GIT_DIR, GIT_INDEX_FILE, ...) would redirect a
 # git command gitrun runs on some other repository; drop them, keep the few that only
 # carry configuration or credentials handling.
-_KEEP = {"GIT_EXEC_PATH", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSL_CAINFO", "GIT_SSL_NO_VERIFY",
-         "GIT_ASKPASS", "GIT_TERMINAL_PROMPT", "GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_GLOBAL",
-         "GIT_CONFIG_SYSTEM", "GIT_HTTP_PROXY_AUTHMETHOD", "GIT_TRACE", "GIT_CURL_VERBOSE"}
+_KEEP = {
+    "GIT_EXEC_PATH",
+    "GIT_SSH",
+    "GIT_SSH_COMMAND",
+    "GIT_SSL_CAINFO",
+    "GIT_SSL_NO_VERIFY",
+    "GIT_ASKPASS",
+    "GIT_TERMINAL_PROMPT",
+    "GIT_CONFIG_NOSYSTEM",
+    "GIT_CONFIG_GLOBAL",
+    "GIT_CONFIG_SYSTEM",
+    "GIT_HTTP_PROXY_AUTHMETHOD",
+    "GIT_TRACE",
+    "GIT_CURL_VERBOSE",
+}
 
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -29,7 +41,9 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 def git_executable() -> str:
     exe = shutil.which("git")
     if exe is None:
-        raise GitrunError("the `git` command is not installed or not on PATH; it is needed for this operation")
+        raise GitrunError(
+            "the `git` command is not installed or not on PATH; it is needed for this operation"
+        )
     return exe
 
 

@@ -179,8 +179,8 @@ class ObjectDatabase:
             path = os.path.join(self.objects_dir, "info", "alternates")
             try:
                 with open(path, encoding="utf-8") as fh:
-                    for line in fh:
-                        line = line.strip()
+                    for raw in fh:
+                        line = raw.strip()
                         if line and not line.startswith("#"):
                             target = os.path.join(self.objects_dir, line)
                             alternates.append(ObjectDatabase(os.path.normpath(target), self.algorithm))

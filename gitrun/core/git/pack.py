@@ -79,18 +79,14 @@ class PackFile:
         self.path = pack_path
         self.oid_size = oid_size
 
-    def read(
-        self, oid: bytes, resolve_ref: Callable[[bytes], tuple[int, bytes]]
-    ) -> tuple[int, bytes] | None:
+    def read(self, oid: bytes, resolve_ref: Callable[[bytes], tuple[int, bytes]]) -> tuple[int, bytes] | None:
         """Return ``(type number, data)`` for ``oid``, or None when absent."""
         offset = self.index.find(oid)
         if offset is None:
             return None
         return self._read_at(offset, resolve_ref)
 
-    def _read_at(
-        self, offset: int, resolve_ref: Callable[[bytes], tuple[int, bytes]]
-    ) -> tuple[int, bytes]:
+    def _read_at(self, offset: int, resolve_ref: Callable[[bytes], tuple[int, bytes]]) -> tuple[int, bytes]:
         # Iterative: collect the delta chain down to its base, then apply upward.
         deltas: list[bytes] = []
         while True:

@@ -63,9 +63,10 @@ class RefStore:
                 for line in fh:
                     if line[:1] in (b"#", b"^"):
                         continue
-                    oid, _, name = line.strip().partition(b" ")
-                    if name.decode().startswith(prefix):
-                        found[name.decode()] = Oid(oid.decode())
+                    oid, _, raw_name = line.strip().partition(b" ")
+                    ref = raw_name.decode()
+                    if ref.startswith(prefix):
+                        found[ref] = Oid(oid.decode())
         except FileNotFoundError:
             pass
         root = self._path(prefix.rstrip("/"))

@@ -23,7 +23,10 @@ Resolver = Callable[[str, Any, Any, Any], Any]
 
 
 def merge_mapping(
-    base: Mapping[str, Any], ours: Mapping[str, Any], theirs: Mapping[str, Any], resolve: Resolver | None = None
+    base: Mapping[str, Any],
+    ours: Mapping[str, Any],
+    theirs: Mapping[str, Any],
+    resolve: Resolver | None = None,
 ) -> dict[str, Any]:
     """Key-by-key three-way merge; deletions are keys absent from one side."""
     missing = object()
@@ -35,8 +38,9 @@ def merge_mapping(
         elif _same(o, b):
             value = t
         elif resolve is not None:
-            value = resolve(key, None if b is missing else b, None if o is missing else o,
-                            None if t is missing else t)
+            value = resolve(
+                key, None if b is missing else b, None if o is missing else o, None if t is missing else t
+            )
         else:
             value = o
         if value is not missing:
@@ -75,7 +79,9 @@ def _latest_key(point: Mapping[str, Any]) -> tuple[int, int, float]:
     return (point["step"], point["timestamp"], point["value"])
 
 
-def _merge_latest(base: Mapping[str, Any], ours: Mapping[str, Any], theirs: Mapping[str, Any]) -> dict[str, Any]:
+def _merge_latest(
+    base: Mapping[str, Any], ours: Mapping[str, Any], theirs: Mapping[str, Any]
+) -> dict[str, Any]:
     result = dict(theirs)
     for key, point in ours.items():
         other = result.get(key)
@@ -139,7 +145,7 @@ class _Merger:
                 assert entry is not None
                 # Present on one side only: deleted on the other, or new on this one.
                 base_oid = eb.oid if eb else None
-                if eo is None and base_oid == entry.oid or et is None and base_oid == entry.oid:
+                if (eo is None and base_oid == entry.oid) or (et is None and base_oid == entry.oid):
                     continue
                 merged[name] = entry
             elif eo.oid == et.oid or (eb is not None and eb.oid == et.oid):
@@ -147,7 +153,9 @@ class _Merger:
             elif eb is not None and eb.oid == eo.oid:
                 merged[name] = et
             elif name == layout.METRICS_DIR:
-                merged[name] = TreeEntry(name, MODE_TREE, self.metrics_dir(eb.oid if eb else None, eo.oid, et.oid))
+                merged[name] = TreeEntry(
+                    name, MODE_TREE, self.metrics_dir(eb.oid if eb else None, eo.oid, et.oid)
+                )
             elif name.endswith(".yaml") and not eo.is_tree and not et.is_tree:
                 oid = self.mapping_file(name, eb.oid if eb else None, eo.oid, et.oid)
                 merged[name] = TreeEntry(name, eo.mode, oid)
@@ -181,7 +189,7 @@ def merge_roots(repo: Repository, base: Oid | None, ours: Oid, theirs: Oid) -> O
                 merged[name] = eo or et  # type: ignore[assignment]
                 continue
             bo = eb.oid if eb else None
-            if eo.oid == et.oid or bo == et.oid:
+            if et.oid in (eo.oid, bo):
                 merged[name] = eo
             elif bo == eo.oid:
                 merged[name] = et
@@ -192,8 +200,11 @@ def merge_roots(repo: Repository, base: Oid | None, ours: Oid, theirs: Oid) -> O
             elif eo.is_tree and et.is_tree:
                 sub_path = name if not path else path
                 merged[name] = TreeEntry(
-                    name, MODE_TREE, walk(bo if eb and eb.is_tree else None, eo.oid, et.oid,
-                                          depth + 1 if path else 0, sub_path)
+                    name,
+                    MODE_TREE,
+                    walk(
+                        bo if eb and eb.is_tree else None, eo.oid, et.oid, depth + 1 if path else 0, sub_path
+                    ),
                 )
             else:
                 merged[name] = eo

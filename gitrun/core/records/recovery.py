@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 from gitrun.core.records import journal as jnl
 from gitrun.core.records import layout, series
@@ -95,15 +96,15 @@ def _replay(store: RecordStore, path: str) -> list[str]:
             _replay_change(writer, kind, payload)
     end_ms = int(os.path.getmtime(path) * 1000)
     for run_id in owned:
-        run = writer._runs.get(run_id)
-        if run is not None and run.info.get("status") == "RUNNING":
+        live = writer._runs.get(run_id)
+        if live is not None and live.info.get("status") == "RUNNING":
             writer.update_info(run_id, {"status": "KILLED", "end_time": end_ms}, allow_deleted=True)
     touched = sorted(writer._runs)
     writer.flush()
     return touched
 
 
-def _open(writer: RecordWriter, run_id: str, create: dict | None) -> None:  # type: ignore[type-arg]
+def _open(writer: RecordWriter, run_id: str, create: dict[str, Any] | None) -> None:
     if run_id in writer._runs:
         return
     try:
@@ -116,7 +117,10 @@ def _open(writer: RecordWriter, run_id: str, create: dict | None) -> None:  # ty
 
 
 def _resume_chunk(
-    writer: RecordWriter, payload: dict, chunks: dict[int, tuple[_Run, str, _Chunk]], skip: dict[int, int]  # type: ignore[type-arg]
+    writer: RecordWriter,
+    payload: dict[str, Any],
+    chunks: dict[int, tuple[_Run, str, _Chunk]],
+    skip: dict[int, int],
 ) -> None:
     run = writer._runs.get(payload["run"])
     if run is None:
@@ -133,7 +137,7 @@ def _resume_chunk(
     chunks[payload["h"]] = (run, key, chunk)
 
 
-def _replay_change(writer: RecordWriter, kind: int, payload: dict) -> None:  # type: ignore[type-arg]
+def _replay_change(writer: RecordWriter, kind: int, payload: dict[str, Any]) -> None:
     run_id = payload.get("run", "")
     if run_id not in writer._runs:
         return

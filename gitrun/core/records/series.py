@@ -71,12 +71,16 @@ def chunk_count(data: bytes) -> int:
         raise InvalidRecord("metric series chunk has no count") from None
 
 
+def _check_format(found: str | None) -> None:
+    if found != FORMAT:
+        raise ValueError(f"unknown series format {found!r}")
+
+
 def decode_chunk(data: bytes, where: str) -> tuple[array[int], array[int], array[float]]:
     """Return ``(steps, timestamps, values)`` of one chunk."""
     try:
         fields = dict(line.partition(": ")[::2] for line in data.decode().split("\n") if line)
-        if fields.get("format") != FORMAT:
-            raise ValueError(f"unknown series format {fields.get('format')!r}")
+        _check_format(fields.get("format"))
         count = int(fields["count"])
         steps = _unb64(fields["step"], "q")
         timestamps = _unb64(fields["timestamp"], "q")

@@ -81,8 +81,17 @@ def fetch(store: RecordStore, remote: str) -> SyncResult:
 def _fetch_ref(repo: Repository, remote: str) -> Oid | None:
     ref = tracking_ref(remote)
     try:
-        _git(repo, ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote,
-                    f"+{layout.RECORDS_REF}:{ref}"])
+        _git(
+            repo,
+            [
+                "fetch",
+                "--quiet",
+                "--no-tags",
+                "--no-write-fetch-head",
+                remote,
+                f"+{layout.RECORDS_REF}:{ref}",
+            ],
+        )
     except GitCommandError as exc:
         if "couldn't find remote ref" in exc.output:
             return None  # the remote has no runs yet
@@ -116,7 +125,9 @@ def integrate(store: RecordStore, theirs: Oid) -> tuple[Oid, str]:
     raise RefConflict(f"could not integrate fetched runs into {store.ref}: local writers kept moving it")
 
 
-def push(store: RecordStore, remote: str, before_push: Callable[[Oid, Oid | None], None] | None = None) -> SyncResult:
+def push(
+    store: RecordStore, remote: str, before_push: Callable[[Oid, Oid | None], None] | None = None
+) -> SyncResult:
     """Push the local records; on rejection fetch, integrate and retry.
 
     ``before_push(local_tip, remote_tip)`` runs before every attempt, e.g. to upload
@@ -146,8 +157,9 @@ def push(store: RecordStore, remote: str, before_push: Callable[[Oid, Oid | None
         if remote_tip is not None:
             integrate(store, remote_tip)
         time.sleep(min(0.05 * (attempt + 1), 0.5) * random.random())
-    raise RefConflict(f"could not push runs to {remote!r}: other pushers kept moving it "
-                      f"({_MAX_PUSH_ATTEMPTS} attempts)")
+    raise RefConflict(
+        f"could not push runs to {remote!r}: other pushers kept moving it ({_MAX_PUSH_ATTEMPTS} attempts)"
+    )
 
 
 def _push_once(repo: Repository, remote: str, local: Oid, remote_tip: Oid | None) -> str:
@@ -158,8 +170,17 @@ def _push_once(repo: Repository, remote: str, local: Oid, remote_tip: Oid | None
         out = _git(repo, args).decode("utf-8", "replace")
     except GitCommandError as exc:
         text = exc.output
-        if any(word in text for word in ("rejected", "fetch first", "non-fast-forward", "stale info",
-                                         "failed to update ref", "cannot lock ref")):
+        if any(
+            word in text
+            for word in (
+                "rejected",
+                "fetch first",
+                "non-fast-forward",
+                "stale info",
+                "failed to update ref",
+                "cannot lock ref",
+            )
+        ):
             return "retry"
         raise StoreUnavailable(f"cannot push runs to {remote!r}: {text.strip()}") from None
     for line in out.splitlines():

@@ -91,7 +91,13 @@ class RecordWriter:
         self._use_journal = use_journal
         self._init_state()
         weak = weakref.ref(self)
-        os.register_at_fork(after_in_child=lambda: (w := weak()) is not None and w._after_fork())
+
+        def after_fork_in_child() -> None:
+            writer = weak()
+            if writer is not None:
+                writer._after_fork()
+
+        os.register_at_fork(after_in_child=after_fork_in_child)
 
     def _init_state(self) -> None:
         self.writer_id = secrets.token_hex(4)
@@ -157,16 +163,26 @@ class RecordWriter:
         *,
         owned: bool = True,
     ) -> None:
-        run = _Run(run_id, layout.run_dir(run_id), None, dict(info), {}, dict(tags), {}, owned,
-                   files=dict(files))
+        run = _Run(
+            run_id, layout.run_dir(run_id), None, dict(info), {}, dict(tags), {}, owned, files=dict(files)
+        )
         with self._lock:
             if run_id in self._runs:
                 raise InvalidParameterValue(f"run {run_id} already exists")
             journal = self._journal_or_none()
             if journal is not None:
-                journal.append_json(jnl.RUN, {"run": run_id, "owned": owned, "create": {
-                    "info": run.info, "tags": run.tags,
-                    "files": {k: list(v) if v else None for k, v in run.files.items()}}})
+                journal.append_json(
+                    jnl.RUN,
+                    {
+                        "run": run_id,
+                        "owned": owned,
+                        "create": {
+                            "info": run.info,
+                            "tags": run.tags,
+                            "files": {k: list(v) if v else None for k, v in run.files.items()},
+                        },
+                    },
+                )
             run.dirty.update((layout.RUN_FILE, layout.TAGS_FILE, layout.PARAMS_FILE, layout.METRICS_FILE))
             self._runs[run_id] = run
             self._dirty.add(run)
@@ -209,10 +225,14 @@ class RecordWriter:
             return self.store.load_yaml(e.oid, f"{where} {name}") if e else {}
 
         return _Run(
-            run_id, path, entry.oid, read(layout.RUN_FILE),
+            run_id,
+            path,
+            entry.oid,
+            read(layout.RUN_FILE),
             {k: str(v) for k, v in read(layout.PARAMS_FILE).items()},
             {k: str(v) for k, v in read(layout.TAGS_FILE).items()},
-            _latest_from_yaml(read(layout.METRICS_FILE)), owned=False,
+            _latest_from_yaml(read(layout.METRICS_FILE)),
+            owned=False,
         )
 
     def _writable(self, run_id: str) -> _Run:
@@ -274,11 +294,14 @@ class RecordWriter:
         with self._lock:
             run = self._writable(run_id)
             run.files.update(files)
-            self._journal_write(jnl.FILES, {"run": run_id, "files": {
-                k: list(v) if v else None for k, v in files.items()}})
+            self._journal_write(
+                jnl.FILES, {"run": run_id, "files": {k: list(v) if v else None for k, v in files.items()}}
+            )
             self._dirty.add(run)
 
-    def update_map(self, run_id: str, name: str, items: Mapping[str, Any], delete: Iterable[str] = ()) -> None:
+    def update_map(
+        self, run_id: str, name: str, items: Mapping[str, Any], delete: Iterable[str] = ()
+    ) -> None:
         """Set and delete keys of a YAML mapping file of the run (``artifacts.yaml``, ...).
 
         Such files merge key by key when two writers change the same run.
@@ -361,8 +384,13 @@ class RecordWriter:
             else:
                 for key in distinct:
                     rows = [i for i, k in enumerate(keys) if k == key]
-                    self._append_series(run, key, [values[i] for i in rows], [steps[i] for i in rows],
-                                        [timestamps[i] for i in rows])
+                    self._append_series(
+                        run,
+                        key,
+                        [values[i] for i in rows],
+                        [steps[i] for i in rows],
+                        [timestamps[i] for i in rows],
+                    )
             count = len(keys)
             run.dirty.add(layout.METRICS_FILE)
             self._dirty.add(run)
@@ -404,8 +432,9 @@ class RecordWriter:
         run.tails[key] = chunk
         journal = self._journal_or_none()
         if journal is not None:
-            journal.append_json(jnl.CHUNK, {"h": chunk.handle, "run": run.run_id, "key": key,
-                                            "chunk": chunk.name})
+            journal.append_json(
+                jnl.CHUNK, {"h": chunk.handle, "run": run.run_id, "key": key, "chunk": chunk.name}
+            )
         return chunk
 
     # -- flushing -------------------------------------------------------------------------
@@ -425,10 +454,13 @@ class RecordWriter:
                 snapshots = [self._snapshot(run) for run in batch]
                 offset = self._journal.offset if self._journal is not None else 0
             try:
-                edits = {snap.run.path: Edit(self._build_tree(snap), MODE_TREE, snap.run.base, merge.merge_run)
-                         for snap in snapshots}
+                edits = {
+                    snap.run.path: Edit(self._build_tree(snap), MODE_TREE, snap.run.base, merge.merge_run)
+                    for snap in snapshots
+                }
                 message = f"gitrun: record {len(edits)} run(s)\n\n" + "\n".join(
-                    s.run.run_id for s in snapshots[:20])
+                    s.run.run_id for s in snapshots[:20]
+                )
                 landed = self.store.commit(edits, message)
             except BaseException:
                 with self._lock:
@@ -471,8 +503,10 @@ class RecordWriter:
         run.dirty.clear()
         self._dirty.discard(run)
         # Copies of the arrays, taken under the lock, so logging may continue.
-        snap.arrays = [(key, chunk.name, chunk.steps[:n], chunk.timestamps[:n], chunk.values[:n])
-                       for key, chunk, n in snap.chunks]
+        snap.arrays = [
+            (key, chunk.name, chunk.steps[:n], chunk.timestamps[:n], chunk.values[:n])
+            for key, chunk, n in snap.chunks
+        ]
         return snap
 
     def _build_tree(self, snap: _Snapshot) -> Oid:
@@ -492,7 +526,7 @@ class RecordWriter:
 
     def _absorb(self, snap: _Snapshot, landed: Oid, ours: Oid) -> None:
         run = snap.run
-        for key, chunk, n in snap.chunks:
+        for _key, chunk, n in snap.chunks:
             chunk.committed = max(chunk.committed, n)
         run.base = landed
         if landed == ours:
@@ -500,7 +534,7 @@ class RecordWriter:
         # Another writer changed this run too: take in its changes, keeping ours made
         # since the snapshot.
         other = self._load(run.run_id)
-        info0, params0, tags0, latest0 = snap.state
+        info0, _params0, tags0, _latest0 = snap.state
         run.info = merge.merge_mapping(info0, run.info, other.info, merge._resolve_info)
         run.params = {**other.params, **run.params}
         run.tags = merge.merge_mapping(tags0, run.tags, other.tags)

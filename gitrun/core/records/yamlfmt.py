@@ -18,9 +18,7 @@ from gitrun.errors import InvalidRecord
 
 # Plain (unquoted) only when YAML 1.1 cannot read the text as anything but a string.
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_./\-]*\Z")
-_RESERVED = frozenset(
-    "y n yes no on off true false null".split()
-)
+_RESERVED = frozenset("y n yes no on off true false null".split())
 # Characters YAML requires escaped inside a double-quoted scalar, beyond what JSON does.
 _UNPRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]")
 

@@ -27,8 +27,22 @@ from gitrun.core.git.repo import Repository
 from gitrun.core.records.store import apply_edits
 from gitrun.errors import GitrunError
 
-SECRET_PATTERNS = (".env", ".env.*", "*.pem", "*.key", "id_rsa*", "id_ed25519*", "id_ecdsa*", ".netrc",
-                   "*.p12", "*.pfx", "credentials*", ".npmrc", ".pypirc", "*secret*")
+SECRET_PATTERNS = (
+    ".env",
+    ".env.*",
+    "*.pem",
+    "*.key",
+    "id_rsa*",
+    "id_ed25519*",
+    "id_ecdsa*",
+    ".netrc",
+    "*.p12",
+    "*.pfx",
+    "credentials*",
+    ".npmrc",
+    ".pypirc",
+    "*secret*",
+)
 _LIST_LIMIT = 1000
 _CREDENTIALS = re.compile(r"(?<=://)[^/@]+@")
 
@@ -62,7 +76,9 @@ def remote_url(repo: Repository) -> str | None:
 
 def _read_remote_url(repo: Repository) -> str | None:
     try:
-        out = run_git(["config", "-z", "--get-regexp", r"^remote\..*\.url$"], git_dir=repo.git_dir, check=False)
+        out = run_git(
+            ["config", "-z", "--get-regexp", r"^remote\..*\.url$"], git_dir=repo.git_dir, check=False
+        )
     except GitrunError:
         return None
     for item in out.split(b"\0"):
@@ -76,7 +92,14 @@ def _read_remote_url(repo: Repository) -> str | None:
 def _status(repo: Repository) -> list[tuple[str, str]]:
     """``(kind, path)`` of changed tracked ("1"/"u") and untracked ("?") paths."""
     out = run_git(
-        ["status", "--porcelain=v2", "-z", "--untracked-files=all", "--no-renames", "--ignore-submodules=all"],
+        [
+            "status",
+            "--porcelain=v2",
+            "-z",
+            "--untracked-files=all",
+            "--no-renames",
+            "--ignore-submodules=all",
+        ],
         cwd=repo.work_tree,
     )
     result = []

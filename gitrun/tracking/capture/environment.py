@@ -34,7 +34,7 @@ def packages() -> dict[str, str]:
 
     found: dict[str, str] = {}
     for dist in metadata.distributions():
-        name = dist.metadata.get("Name") if dist.metadata else None
+        name = dist.metadata["Name"] if dist.metadata else None
         if name:
             found.setdefault(name.lower().replace("_", "-"), dist.version)
     return dict(sorted(found.items()))

@@ -14,12 +14,17 @@ from gitrun.core.records import layout, series, yamlfmt
 from gitrun.errors import InvalidRecord
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=40),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=40),
 )
 documents = st.recursive(
     scalars,
-    lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(st.text(max_size=12), children, max_size=4)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -42,11 +47,20 @@ def test_emitter_round_trips_through_the_safe_loader(doc: dict[str, object]) -> 
 
 
 def test_emitter_output_is_readable() -> None:
-    text = yamlfmt.dump({"run_id": "abc", "status": "FINISHED", "count": 3, "lr": 1e-05, "ok": True,
-                         "tags": {"mlflow.runName": "x y"}, "argv": ["train.py", "--lr", "0.1"]})
+    text = yamlfmt.dump(
+        {
+            "run_id": "abc",
+            "status": "FINISHED",
+            "count": 3,
+            "lr": 1e-05,
+            "ok": True,
+            "tags": {"mlflow.runName": "x y"},
+            "argv": ["train.py", "--lr", "0.1"],
+        }
+    )
     assert text == (
-        "run_id: abc\nstatus: FINISHED\ncount: 3\nlr: 1.0e-05\nok: true\ntags:\n  mlflow.runName: \"x y\"\n"
-        "argv:\n- train.py\n- \"--lr\"\n- \"0.1\"\n"
+        'run_id: abc\nstatus: FINISHED\ncount: 3\nlr: 1.0e-05\nok: true\ntags:\n  mlflow.runName: "x y"\n'
+        'argv:\n- train.py\n- "--lr"\n- "0.1"\n'
     )
 
 
@@ -67,12 +81,15 @@ def test_series_chunks_are_exact() -> None:
     assert series.chunk_count(blob) == 4
 
 
-@pytest.mark.parametrize("mangle", [
-    lambda b: b.replace(b"gitrun-series/1", b"gitrun-series/9"),
-    lambda b: b.replace(b"count: 2", b"count: 3"),
-    lambda b: b[:-10],
-    lambda b: b"",
-])
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda b: b.replace(b"gitrun-series/1", b"gitrun-series/9"),
+        lambda b: b.replace(b"count: 2", b"count: 3"),
+        lambda b: b[:-10],
+        lambda b: b"",
+    ],
+)
 def test_malformed_chunks_are_refused(mangle) -> None:  # type: ignore[no-untyped-def]
     blob = series.encode_chunk("k", array("q", [1, 2]), array("q", [3, 4]), array("d", [5.0, 6.0]))
     with pytest.raises(InvalidRecord, match="metric series chunk"):

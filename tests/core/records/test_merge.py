@@ -34,27 +34,62 @@ def _read(repo: Repository, tree: Oid, path: str) -> object:
 
 def test_run_merge(tmp_path: Path) -> None:
     repo = Repository.init_bare(str(tmp_path / "s.git"))
-    info = {"run_id": "r", "status": "RUNNING", "end_time": None, "run_name": "a", "lifecycle_stage": "active"}
-    base = _tree(repo, {"run.yaml": info, "tags.yaml": {"keep": "1", "drop": "x"}, "params.yaml": {"p": "1"},
-                        "metrics.yaml": {"m": {"step": 0, "timestamp": 1, "value": 1.0}},
-                        "metrics/m/0001-aaaa": _chunk([1.0])})
-    ours = _tree(repo, {"run.yaml": {**info, "status": "FINISHED", "end_time": 50},
-                        "tags.yaml": {"keep": "1", "drop": "x", "mine": "y"}, "params.yaml": {"p": "1", "q": "2"},
-                        "metrics.yaml": {"m": {"step": 2, "timestamp": 3, "value": 3.0}},
-                        "metrics/m/0001-aaaa": _chunk([1.0, 2.0, 3.0])})
-    theirs = _tree(repo, {"run.yaml": {**info, "lifecycle_stage": "deleted", "run_name": "b"},
-                          "tags.yaml": {"keep": "1", "theirs": "z"}, "params.yaml": {"p": "1", "r": "3"},
-                          "metrics.yaml": {"m": {"step": 1, "timestamp": 9, "value": 9.0},
-                                           "n": {"step": 0, "timestamp": 1, "value": 4.0}},
-                          "metrics/m/0001-aaaa": _chunk([1.0]), "metrics/m/0002-bbbb": _chunk([7.0]),
-                          "metrics/n/0003-bbbb": _chunk([4.0])})
+    info = {
+        "run_id": "r",
+        "status": "RUNNING",
+        "end_time": None,
+        "run_name": "a",
+        "lifecycle_stage": "active",
+    }
+    base = _tree(
+        repo,
+        {
+            "run.yaml": info,
+            "tags.yaml": {"keep": "1", "drop": "x"},
+            "params.yaml": {"p": "1"},
+            "metrics.yaml": {"m": {"step": 0, "timestamp": 1, "value": 1.0}},
+            "metrics/m/0001-aaaa": _chunk([1.0]),
+        },
+    )
+    ours = _tree(
+        repo,
+        {
+            "run.yaml": {**info, "status": "FINISHED", "end_time": 50},
+            "tags.yaml": {"keep": "1", "drop": "x", "mine": "y"},
+            "params.yaml": {"p": "1", "q": "2"},
+            "metrics.yaml": {"m": {"step": 2, "timestamp": 3, "value": 3.0}},
+            "metrics/m/0001-aaaa": _chunk([1.0, 2.0, 3.0]),
+        },
+    )
+    theirs = _tree(
+        repo,
+        {
+            "run.yaml": {**info, "lifecycle_stage": "deleted", "run_name": "b"},
+            "tags.yaml": {"keep": "1", "theirs": "z"},
+            "params.yaml": {"p": "1", "r": "3"},
+            "metrics.yaml": {
+                "m": {"step": 1, "timestamp": 9, "value": 9.0},
+                "n": {"step": 0, "timestamp": 1, "value": 4.0},
+            },
+            "metrics/m/0001-aaaa": _chunk([1.0]),
+            "metrics/m/0002-bbbb": _chunk([7.0]),
+            "metrics/n/0003-bbbb": _chunk([4.0]),
+        },
+    )
     merged = merge.merge_run(repo, base, ours, theirs)
-    assert _read(repo, merged, "run.yaml") == {**info, "status": "FINISHED", "end_time": 50,
-                                               "lifecycle_stage": "deleted", "run_name": "b"}
+    assert _read(repo, merged, "run.yaml") == {
+        **info,
+        "status": "FINISHED",
+        "end_time": 50,
+        "lifecycle_stage": "deleted",
+        "run_name": "b",
+    }
     assert _read(repo, merged, "tags.yaml") == {"keep": "1", "mine": "y", "theirs": "z"}
     assert _read(repo, merged, "params.yaml") == {"p": "1", "q": "2", "r": "3"}
-    assert _read(repo, merged, "metrics.yaml") == {"m": {"step": 2, "timestamp": 3, "value": 3.0},
-                                                   "n": {"step": 0, "timestamp": 1, "value": 4.0}}
+    assert _read(repo, merged, "metrics.yaml") == {
+        "m": {"step": 2, "timestamp": 3, "value": 3.0},
+        "n": {"step": 0, "timestamp": 1, "value": 4.0},
+    }
     chunks = repo.read_tree(repo.lookup(merged, "metrics/m").oid)  # type: ignore[union-attr]
     assert sorted(chunks) == ["0001-aaaa", "0002-bbbb"]
     assert series.chunk_count(repo.read_blob(chunks["0001-aaaa"].oid)) == 3
@@ -68,16 +103,32 @@ def test_root_merge_unions_runs_and_experiments(tmp_path: Path) -> None:
     repo = Repository.init_bare(str(tmp_path / "s.git"))
     exp = {"experiment_id": "5", "name": "e", "creation_time": 10, "last_update_time": 10, "tags": {}}
     base = _tree(repo, {"gitrun.yaml": {"schema_version": 1}, "experiments/0.yaml": {"name": "Default"}})
-    ours = _tree(repo, {"gitrun.yaml": {"schema_version": 1}, "experiments/0.yaml": {"name": "Default"},
-                        "experiments/5.yaml": exp, "runs/a/b/c/abc1/run.yaml": {"run_id": "abc1"}})
-    theirs = _tree(repo, {"gitrun.yaml": {"schema_version": 1}, "experiments/0.yaml": {"name": "Default"},
-                          "experiments/5.yaml": {**exp, "creation_time": 7, "last_update_time": 12,
-                                                 "tags": {"t": "1"}},
-                          "runs/a/b/c/abc2/run.yaml": {"run_id": "abc2"}})
+    ours = _tree(
+        repo,
+        {
+            "gitrun.yaml": {"schema_version": 1},
+            "experiments/0.yaml": {"name": "Default"},
+            "experiments/5.yaml": exp,
+            "runs/a/b/c/abc1/run.yaml": {"run_id": "abc1"},
+        },
+    )
+    theirs = _tree(
+        repo,
+        {
+            "gitrun.yaml": {"schema_version": 1},
+            "experiments/0.yaml": {"name": "Default"},
+            "experiments/5.yaml": {**exp, "creation_time": 7, "last_update_time": 12, "tags": {"t": "1"}},
+            "runs/a/b/c/abc2/run.yaml": {"run_id": "abc2"},
+        },
+    )
     merged = merge.merge_roots(repo, base, ours, theirs)
     assert repo.lookup(merged, "runs/a/b/c/abc1/run.yaml") is not None
     assert repo.lookup(merged, "runs/a/b/c/abc2/run.yaml") is not None
-    assert _read(repo, merged, "experiments/5.yaml") == {**exp, "creation_time": 7, "last_update_time": 12,
-                                                         "tags": {"t": "1"}}
+    assert _read(repo, merged, "experiments/5.yaml") == {
+        **exp,
+        "creation_time": 7,
+        "last_update_time": 12,
+        "tags": {"t": "1"},
+    }
     entry = repo.lookup(merged, "runs")
     assert entry is not None and entry.mode == MODE_TREE

@@ -77,9 +77,13 @@ def test_concurrent_pushers_converge(work_repo: Path, tmp_path: Path) -> None:
         from gitrun.core.records.store import RecordStore
         print(sync.push(RecordStore(Repository.discover(sys.argv[1])), "origin").action)
     """)
-    procs = [subprocess.Popen([sys.executable, "-c", script, str(c)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-             for c in clones]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(c)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for c in clones
+    ]
     for proc in procs:
-        out, err = proc.communicate(timeout=120)
+        _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err.decode()
     assert _run_ids(remote) == expected

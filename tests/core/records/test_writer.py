@@ -37,8 +37,10 @@ def test_mapping_files_merge_between_writers(store: RecordStore) -> None:
     second.flush()
     first.update_map("r1", "artifacts.yaml", {"c.txt": {"digest": "sha256:cc", "size": 3}}, delete=["a.txt"])
     first.flush()
-    assert _map(store, "r1", "artifacts.yaml") == {"b.txt": {"digest": "sha256:bb", "size": 2},
-                                                   "c.txt": {"digest": "sha256:cc", "size": 3}}
+    assert _map(store, "r1", "artifacts.yaml") == {
+        "b.txt": {"digest": "sha256:bb", "size": 2},
+        "c.txt": {"digest": "sha256:cc", "size": 3},
+    }
     assert first.read_map("r1", "artifacts.yaml") == _map(store, "r1", "artifacts.yaml")
 
 
