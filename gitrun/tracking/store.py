@@ -59,8 +59,7 @@ class TrackingStore:
             max_pending=int(_float_env("GITRUN_FLUSH_POINTS", 100_000)),
         )
         self._env_blob: Oid | None = None
-        self._code_repo: Repository | None = None
-        self._code_repo_known = False
+        self._code_repos: dict[str, Repository | None] = {}
         self._parsed: dict[Oid, dict[str, Any]] = {}  # experiment records by blob id
         self._lock = threading.Lock()
         recover(self.records)
@@ -203,13 +202,12 @@ class TrackingStore:
     # -- runs --------------------------------------------------------------------------------
 
     def _code_repository(self) -> Repository | None:
-        if not self._code_repo_known:
-            script = source.user_script()
-            start = os.path.dirname(script) if script else os.getcwd()
+        script = source.user_script()
+        start = os.path.dirname(script) if script else os.getcwd()
+        if start not in self._code_repos:
             found = Repository.discover(start)
-            self._code_repo = found if found is not None and found.work_tree else None
-            self._code_repo_known = True
-        return self._code_repo
+            self._code_repos[start] = found if found is not None and found.work_tree else None
+        return self._code_repos[start]
 
     def _environment_blob(self) -> Oid:
         if self._env_blob is None:

@@ -199,6 +199,11 @@ class RecordWriter:
                     journal.append_json(jnl.RUN, {"run": run_id, "owned": True, "create": None})
             return dict(run.info)
 
+    def read_info(self, run_id: str) -> dict[str, Any]:
+        """The run's info as this process sees it (unflushed changes included)."""
+        with self._lock:
+            return dict(self._get(run_id).info)
+
     def is_live(self, run_id: str) -> bool:
         return run_id in self._runs
 

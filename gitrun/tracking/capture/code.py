@@ -165,6 +165,7 @@ def snapshot(code: Repository, target: Repository, exclude: tuple[str, ...] = ()
     if tree is None:
         tree = target.write_tree({})
     record: dict[str, Any] = {
+        "root": code.work_tree,
         "commit": head,
         "branch": code.head_branch(),
         "repo_url": remote_url(code),
