@@ -281,6 +281,9 @@ class TrackingStore:
                 if record.get(field) and tag not in tags:
                     tags[tag] = str(record[field])
             tags.setdefault("gitrun.git.dirty", "true" if record.get("dirty") else "false")
+            # Lets the post-commit hook find, by one indexed query, the runs whose code a
+            # new commit contains exactly.
+            tags.setdefault("gitrun.git.tree", str(tree))
         self.writer.create_run(run_id, info, tags, files)
         return run_id
 

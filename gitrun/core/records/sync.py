@@ -170,10 +170,13 @@ def _push_once(repo: Repository, remote: str, local: Oid, remote_tip: Oid | None
         out = _git(repo, args).decode("utf-8", "replace")
     except GitCommandError as exc:
         text = exc.output
+        if "remote rejected" in text:
+            # Refused by the server itself (a hook, permissions): retrying cannot help.
+            raise StoreUnavailable(f"{remote!r} refused the runs: {_reason(text)}") from None
         if any(
             word in text
             for word in (
-                "rejected",
+                "[rejected]",
                 "fetch first",
                 "non-fast-forward",
                 "stale info",
@@ -184,10 +187,17 @@ def _push_once(repo: Repository, remote: str, local: Oid, remote_tip: Oid | None
             return "retry"
         raise StoreUnavailable(f"cannot push runs to {remote!r}: {text.strip()}") from None
     for line in out.splitlines():
-        if line.endswith(layout.RECORDS_REF) or f":{layout.RECORDS_REF}" in line:
+        if f":{layout.RECORDS_REF}" in line:
             flag = line[:1]
             if flag == "=":
                 return "up-to-date"
             if flag == "!":
                 return "retry"
     return "ok"
+
+
+def _reason(text: str) -> str:
+    lines = [
+        line.strip() for line in text.splitlines() if "remote rejected" in line or line.startswith("remote:")
+    ]
+    return "; ".join(lines) or text.strip()

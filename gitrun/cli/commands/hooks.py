@@ -1,0 +1,53 @@
+"""``gitrun hooks install|uninstall|run``."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+
+def _work_tree() -> str:
+    from gitrun.core.git.repo import Repository
+    from gitrun.errors import GitrunError
+
+    repo = Repository.discover(os.getcwd())
+    if repo is None or repo.work_tree is None:
+        raise GitrunError("git hooks need a repository with a work tree: run this inside one")
+    return repo.work_tree
+
+
+@click.group()
+def hooks() -> None:
+    """Git hooks that share runs on `git push` and link runs to new commits."""
+
+
+@hooks.command()
+def install() -> int:
+    """Install the pre-push and post-commit hooks (existing hooks keep running first)."""
+    from gitrun.hooks import install as inst
+
+    for change in inst.install(_work_tree()):
+        note = " (your existing hook runs first)" if change.action == "chained" else ""
+        click.echo(f"{change.hook}: {change.action} {change.path}{note}")
+    return 0
+
+
+@hooks.command()
+def uninstall() -> int:
+    """Remove gitrun's hooks, restoring any hook they were chained to."""
+    from gitrun.hooks import install as inst
+
+    for change in inst.uninstall(_work_tree()):
+        click.echo(f"{change.hook}: {change.action}")
+    return 0
+
+
+@hooks.command("run", context_settings={"ignore_unknown_options": True})
+@click.argument("hook")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def run_hook(hook: str, args: tuple[str, ...]) -> int:
+    """Run one hook by hand (what the installed shims and pre-commit call)."""
+    from gitrun.hooks.run import main
+
+    return main([hook, *args]) if hook else 2

@@ -1,0 +1,101 @@
+"""What gitrun's hooks do when git runs them."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+
+from gitrun.core.git.cli import run_git
+from gitrun.errors import GitCommandError
+
+
+def _strict() -> bool:
+    try:
+        value = run_git(["config", "--bool", "--get", "gitrun.strictHooks"]).decode().strip()
+    except GitCommandError:
+        return False
+    return value == "true"
+
+
+def _fail(hook: str, exc: BaseException) -> int:
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    print(f"gitrun: {hook} hook: {message}", file=sys.stderr)
+    if _strict():
+        print("gitrun: blocking (git config gitrun.strictHooks is true)", file=sys.stderr)
+        return 1
+    print("gitrun: continuing anyway; `gitrun push` retries later", file=sys.stderr)
+    return 0
+
+
+def pushes_only_gitrun_refs(lines: Iterable[str]) -> bool:
+    """pre-push stdin: ``<local ref> <local sha> <remote ref> <remote sha>`` per ref."""
+    refs = [line.split() for line in lines if line.strip()]
+    return bool(refs) and all(len(r) == 4 and r[2].startswith("refs/gitrun/") for r in refs)
+
+
+def pre_push(remote: str, stdin_lines: list[str]) -> int:
+    """Push runs and their artifacts along with the user's ``git push``."""
+    if pushes_only_gitrun_refs(stdin_lines):
+        return 0
+    try:
+        from gitrun.tracking import sharing
+        from gitrun.tracking.client import Client
+
+        client = Client()
+        if sharing.nothing_to_push(client, remote):
+            return 0
+        result = sharing.push(client, remote)
+        print(f"gitrun: runs {result.action} on {remote}", file=sys.stderr)
+        return 0
+    except Exception as exc:  # noqa: BLE001 - a hook must explain, never crash the push
+        return _fail("pre-push", exc)
+
+
+def post_commit() -> int:
+    """Link runs recorded on an uncommitted tree to the commit that now holds that code."""
+    try:
+        head = run_git(["rev-parse", "HEAD"]).decode().strip()
+        tree = run_git(["rev-parse", "HEAD^{tree}"]).decode().strip()
+        from gitrun.tracking.client import Client
+        from gitrun.tracking.entities import ViewType
+        from gitrun.tracking.search import search_runs
+
+        client = Client()
+        experiments = [e.experiment_id for e in client.store.list_experiments()]
+        matches = search_runs(
+            client.store,
+            experiments,
+            filter_string=f"tags.`gitrun.git.tree` = '{tree}'",
+            run_view_type=ViewType.ALL,
+            max_results=50000,
+        )
+        linked = 0
+        for run in matches:
+            if run.data.tags.get("mlflow.source.git.commit") == head:
+                continue
+            client.set_tag(run.info.run_id, "mlflow.source.git.commit", head)
+            client.set_tag(run.info.run_id, "gitrun.git.linked_commit", head)
+            linked += 1
+        if linked:
+            client.flush()
+            print(f"gitrun: {linked} run(s) now point at commit {head[:12]}", file=sys.stderr)
+        return 0
+    except Exception as exc:  # noqa: BLE001 - a hook must explain, never crash the commit
+        return _fail("post-commit", exc)
+
+
+def main(argv: list[str]) -> int:
+    if not argv:
+        print("usage: python -m gitrun.hooks {pre-push REMOTE URL | post-commit}", file=sys.stderr)
+        return 2
+    hook, args = argv[0], argv[1:]
+    if hook == "pre-push":
+        lines = [] if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read().splitlines()
+        import os
+
+        remote = args[0] if args else os.environ.get("PRE_COMMIT_REMOTE_NAME", "origin")
+        return pre_push(remote, lines)
+    if hook == "post-commit":
+        return post_commit()
+    print(f"gitrun: unknown hook {hook!r}", file=sys.stderr)
+    return 2
