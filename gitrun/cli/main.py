@@ -8,7 +8,7 @@ import sys
 import click
 
 from gitrun._version import __version__
-from gitrun.cli.commands import compare, demo, experiments, hooks, reproduce, run, runs, show, sync
+from gitrun.cli.commands import compare, demo, experiments, hooks, metrics, reproduce, run, runs, show, sync
 from gitrun.cli.context import CliContext
 from gitrun.cli.errors import run_guarded
 
@@ -42,6 +42,7 @@ cli.add_command(reproduce.reproduce_cmd)
 cli.add_command(sync.push)
 cli.add_command(sync.fetch)
 cli.add_command(hooks.hooks)
+cli.add_command(metrics.metrics)
 cli.add_command(runs.runs)
 cli.add_command(show.show)
 cli.add_command(compare.compare)
