@@ -47,6 +47,18 @@ def git_executable() -> str:
     return exe
 
 
+def run_git_status(
+    args: Sequence[str], *, git_dir: str | None = None, cwd: str | None = None, timeout: float | None = None
+) -> tuple[int, bytes, bytes]:
+    """Run git and return ``(exit code, stdout, stderr)`` without raising."""
+    argv = [git_executable()]
+    if git_dir is not None:
+        argv.append(f"--git-dir={git_dir}")
+    argv += list(args)
+    proc = subprocess.run(argv, cwd=cwd, capture_output=True, env=clean_env(), timeout=timeout, check=False)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
 def run_git(
     args: Sequence[str],
     *,

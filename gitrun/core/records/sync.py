@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gitrun.core.git.cli import run_git
+from gitrun.core.git.cli import run_git, run_git_status
 from gitrun.core.git.objects import Commit, Oid
 from gitrun.core.git.repo import Repository
 from gitrun.core.records import layout, merge
@@ -27,6 +27,14 @@ from gitrun.core.records.store import RecordStore, _identity
 from gitrun.errors import GitCommandError, RefConflict, StoreUnavailable
 
 _MAX_PUSH_ATTEMPTS = 30
+# A server's answers when another push updated the ref at the same moment: retry.
+_RACES = (
+    "failed to update ref",
+    "cannot lock ref",
+    "reference already exists",
+    "incorrect old value",
+    "failed to lock",
+)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -164,40 +172,25 @@ def push(
 
 def _push_once(repo: Repository, remote: str, local: Oid, remote_tip: Oid | None) -> str:
     # --no-verify: this push must not run the user's pre-push hook (gitrun's hook would
-    # call us again).  --porcelain gives one parsable line per ref.
+    # call us again).  --porcelain gives one parsable status line per ref on stdout.
     args = ["push", "--no-verify", "--porcelain", remote, f"{local}:{layout.RECORDS_REF}"]
-    try:
-        out = _git(repo, args).decode("utf-8", "replace")
-    except GitCommandError as exc:
-        text = exc.output
-        if "remote rejected" in text:
-            # Refused by the server itself (a hook, permissions): retrying cannot help.
-            raise StoreUnavailable(f"{remote!r} refused the runs: {_reason(text)}") from None
-        if any(
-            word in text
-            for word in (
-                "[rejected]",
-                "fetch first",
-                "non-fast-forward",
-                "stale info",
-                "failed to update ref",
-                "cannot lock ref",
-            )
+    code, out, err = run_git_status(args, git_dir=repo.common_dir)
+    for line in out.decode("utf-8", "replace").splitlines():
+        if f":{layout.RECORDS_REF}" not in line:
+            continue
+        flag = line[:1]
+        if flag == "=":
+            return "up-to-date"
+        if flag != "!":
+            return "ok"
+        if "remote rejected" in line and not any(
+            word in line + err.decode("utf-8", "replace") for word in _RACES
         ):
-            return "retry"
-        raise StoreUnavailable(f"cannot push runs to {remote!r}: {text.strip()}") from None
-    for line in out.splitlines():
-        if f":{layout.RECORDS_REF}" in line:
-            flag = line[:1]
-            if flag == "=":
-                return "up-to-date"
-            if flag == "!":
-                return "retry"
-    return "ok"
-
-
-def _reason(text: str) -> str:
-    lines = [
-        line.strip() for line in text.splitlines() if "remote rejected" in line or line.startswith("remote:")
-    ]
-    return "; ".join(lines) or text.strip()
+            # Refused by the server itself (a hook, permissions): retrying cannot help.
+            reason = " ".join(err.decode("utf-8", "replace").split())
+            raise StoreUnavailable(f"{remote!r} refused the runs: {line.split(chr(9))[-1]} {reason}".strip())
+        return "retry"  # [rejected] (fetch first / non-fast-forward): someone pushed first
+    if code == 0:
+        return "ok"
+    text = err.decode("utf-8", "replace").strip()
+    raise StoreUnavailable(f"cannot push runs to {remote!r}: {text}")
