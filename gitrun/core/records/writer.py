@@ -444,10 +444,6 @@ class RecordWriter:
 
     # -- flushing -------------------------------------------------------------------------
 
-    def pending(self, run_id: str) -> bool:
-        run = self._runs.get(run_id)
-        return run is not None and run in self._dirty
-
     def flush(self, run_ids: Iterable[str] | None = None) -> None:
         """Commit buffered changes (of the given runs, or of all) in one commit."""
         with self._flush_lock:
