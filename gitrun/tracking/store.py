@@ -211,8 +211,7 @@ class TrackingStore:
 
     def _environment_blob(self) -> Oid:
         if self._env_blob is None:
-            cache = os.path.join(self.repo.gitrun_dir, "cache")
-            self._env_blob = self.repo.write_blob(environment.environment_yaml(cache))
+            self._env_blob = self.repo.write_blob(environment.environment_yaml(environment.cache_dir()))
         return self._env_blob
 
     def _capture_code(self) -> code_capture.CodeSnapshot | None:

@@ -1,8 +1,8 @@
 """The Python environment of a run: interpreter, platform, installed distributions.
 
-Listing distributions costs 50-100 ms, so the result is cached on disk, keyed by the
-interpreter and the modification times of the folders on ``sys.path`` (installing or
-removing a package changes its folder's mtime).  Environment variables are recorded
+Listing distributions costs 50-100 ms, so the result is cached per user
+(``~/.cache/gitrun``), keyed by the interpreter and the modification times of the
+folders on ``sys.path`` (installing or removing a package changes its folder's mtime).  Environment variables are recorded
 only when allow-listed in ``GITRUN_CAPTURE_ENV`` (comma-separated names or globs).
 """
 
@@ -17,6 +17,12 @@ import sys
 from typing import Any
 
 from gitrun.core.records import yamlfmt
+
+
+def cache_dir() -> str:
+    """Per-user cache (``$XDG_CACHE_HOME/gitrun``): every repository shares the listing."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "gitrun")
 
 
 def _cache_key() -> str:
@@ -75,11 +81,14 @@ def environment_yaml(cache_dir: str | None) -> bytes:
     if pkgs is None:
         pkgs = packages()
         if cache:
-            os.makedirs(os.path.dirname(cache), exist_ok=True)
-            tmp = f"{cache}.{os.getpid()}.tmp"
-            with open(tmp, "w", encoding="utf-8") as fh:
-                json.dump(pkgs, fh)
-            os.replace(tmp, cache)
+            try:
+                os.makedirs(os.path.dirname(cache), exist_ok=True)
+                tmp = f"{cache}.{os.getpid()}.tmp"
+                with open(tmp, "w", encoding="utf-8") as fh:
+                    json.dump(pkgs, fh)
+                os.replace(tmp, cache)
+            except OSError:
+                pass  # a read-only home: list again next time
     record: dict[str, Any] = {
         "python": {
             "version": platform.python_version(),
