@@ -2,8 +2,9 @@
 
 Listing distributions costs 50-100 ms, so the result is cached per user
 (``~/.cache/gitrun``), keyed by the interpreter and the modification times of the
-folders on ``sys.path`` (installing or removing a package changes its folder's mtime).  Environment variables are recorded
-only when allow-listed in ``GITRUN_CAPTURE_ENV`` (comma-separated names or globs).
+folders on ``sys.path`` (installing or removing a package changes its folder's mtime).
+Environment variables are recorded only when allow-listed in ``GITRUN_CAPTURE_ENV``
+(comma-separated names or globs).
 """
 
 from __future__ import annotations
