@@ -21,6 +21,7 @@ from gitrun.tracking.fluent import (
     delete_tag,
     end_run,
     flush,
+    get_artifact_uri,
     get_experiment,
     get_experiment_by_name,
     get_parent_run,
@@ -28,10 +29,18 @@ from gitrun.tracking.fluent import (
     get_tracking_uri,
     is_tracking_uri_set,
     last_active_run,
+    log_artifact,
+    log_artifacts,
+    log_dict,
+    log_figure,
+    log_image,
+    log_input,
     log_metric,
     log_metrics,
     log_param,
     log_params,
+    log_stream,
+    log_text,
     restore_run,
     search_experiments,
     search_runs,
@@ -56,6 +65,7 @@ __all__ = [
     "ViewType",
     "__version__",
     "active_run",
+    "autolog",
     "create_experiment",
     "delete_experiment",
     "delete_experiment_tag",
@@ -63,6 +73,7 @@ __all__ = [
     "delete_tag",
     "end_run",
     "flush",
+    "get_artifact_uri",
     "get_experiment",
     "get_experiment_by_name",
     "get_parent_run",
@@ -70,10 +81,18 @@ __all__ = [
     "get_tracking_uri",
     "is_tracking_uri_set",
     "last_active_run",
+    "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_figure",
+    "log_image",
+    "log_input",
     "log_metric",
     "log_metrics",
     "log_param",
     "log_params",
+    "log_stream",
+    "log_text",
     "restore_run",
     "search_experiments",
     "search_runs",
@@ -104,6 +123,37 @@ _LAZY_SUBMODULES = frozenset(
         "data",
     }
 )
+
+
+def autolog(
+    log_input_examples: bool = False,
+    log_model_signatures: bool = True,
+    log_models: bool = True,
+    log_datasets: bool = False,
+    disable: bool = False,
+    exclusive: bool = False,
+    disable_for_unsupported_versions: bool = False,
+    silent: bool = False,
+    extra_tags: dict[str, str] | None = None,
+) -> None:
+    """Autologging for every installed ML library (scikit-learn, PyTorch, Keras, Transformers).
+
+    Libraries are patched only once the script imports them; see
+    ``gitrun.integrations.autolog.universal`` and docs/user-guide.md.
+    """
+    from gitrun.integrations.autolog.universal import autolog as enable
+
+    enable(
+        log_input_examples=log_input_examples,
+        log_model_signatures=log_model_signatures,
+        log_models=log_models,
+        log_datasets=log_datasets,
+        disable=disable,
+        exclusive=exclusive,
+        disable_for_unsupported_versions=disable_for_unsupported_versions,
+        silent=silent,
+        extra_tags=extra_tags,
+    )
 
 
 def __getattr__(name: str) -> object:

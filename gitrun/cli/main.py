@@ -8,7 +8,23 @@ import sys
 import click
 
 from gitrun._version import __version__
-from gitrun.cli.commands import compare, demo, experiments, hooks, metrics, reproduce, run, runs, show, sync
+from gitrun.cli.commands import (
+    artifacts,
+    compare,
+    config,
+    demo,
+    experiments,
+    fsck,
+    gc,
+    hooks,
+    metrics,
+    pull,
+    reproduce,
+    run,
+    runs,
+    show,
+    sync,
+)
 from gitrun.cli.context import CliContext
 from gitrun.cli.errors import run_guarded
 
@@ -47,6 +63,11 @@ cli.add_command(runs.runs)
 cli.add_command(show.show)
 cli.add_command(compare.compare)
 cli.add_command(experiments.experiments)
+cli.add_command(artifacts.artifacts)
+cli.add_command(pull.pull)
+cli.add_command(gc.gc)
+cli.add_command(fsck.fsck)
+cli.add_command(config.config)
 
 
 def _invoke() -> None:

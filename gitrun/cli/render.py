@@ -48,12 +48,21 @@ def fmt_cell(value: Any) -> str:
 
 
 def console(color: bool) -> Any:
+    """A rich console on stdout: colour exactly when asked, full-width lines off a terminal."""
+    import sys
+
     from rich.console import Console
 
+    terminal = sys.stdout.isatty()
     # Off a terminal (pipes, tests) rich would wrap at 80 columns: keep lines whole.
     # markup=False: recorded values are data, "[red]" in a param must print as is.
     return Console(
-        no_color=not color, highlight=False, markup=False, width=None if color else 250, soft_wrap=not color
+        force_terminal=color,
+        no_color=not color,
+        highlight=False,
+        markup=False,
+        width=None if terminal else 250,
+        soft_wrap=not terminal,
     )
 
 

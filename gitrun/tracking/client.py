@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+import os
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -250,6 +251,77 @@ class Client:
             order_by=order_by,
             page_token=page_token,
         )
+
+    # -- inputs (gitrun.tracking.inputs) ------------------------------------------------------------
+
+    def log_input(self, run_id: str, path: Any) -> None:
+        """Declare a file or folder the run reads: hashed, stored like an artifact,
+        recorded in the run's ``inputs.yaml``, restored by ``gitrun reproduce``."""
+        from gitrun.tracking import inputs
+
+        inputs.log_input(self.store, v.run_id(run_id), os.fspath(path))
+
+    # -- artifacts (gitrun.tracking.artifacts) -----------------------------------------------------
+
+    def log_artifact(self, run_id: str, local_path: Any, artifact_path: str | None = None) -> None:
+        """Log a file (as ``<artifact_path>/<name>``) or a directory (as ``<artifact_path>/<dirname>``)."""
+        from gitrun.tracking.artifacts import writes
+
+        writes.log_artifact(self.store, v.run_id(run_id), local_path, artifact_path)
+
+    def log_artifacts(self, run_id: str, local_dir: Any, artifact_path: str | None = None) -> None:
+        """Log the contents of a directory under ``artifact_path`` (the run's root for None)."""
+        from gitrun.tracking.artifacts import writes
+
+        writes.log_artifacts(self.store, v.run_id(run_id), local_dir, artifact_path)
+
+    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
+        from gitrun.tracking.artifacts import api
+
+        api.log_text(self.store, v.run_id(run_id), text, artifact_file)
+
+    def log_dict(self, run_id: str, dictionary: Any, artifact_file: str) -> None:
+        from gitrun.tracking.artifacts import api
+
+        api.log_dict(self.store, v.run_id(run_id), dictionary, artifact_file)
+
+    def log_stream(self, run_id: str, stream: Any, artifact_file: str) -> None:
+        from gitrun.tracking.artifacts import api
+
+        api.log_stream(self.store, v.run_id(run_id), stream, artifact_file)
+
+    def log_figure(
+        self, run_id: str, figure: Any, artifact_file: str, *, save_kwargs: dict[str, Any] | None = None
+    ) -> None:
+        from gitrun.tracking.artifacts import api
+
+        api.log_figure(self.store, v.run_id(run_id), figure, artifact_file, save_kwargs)
+
+    def log_image(
+        self,
+        run_id: str,
+        image: Any,
+        artifact_file: str | None = None,
+        key: str | None = None,
+        step: int | None = None,
+        timestamp: int | None = None,
+        synchronous: bool | None = None,
+    ) -> None:
+        from gitrun.tracking.artifacts import api
+
+        api.log_image(self.store, v.run_id(run_id), image, artifact_file, key, step, timestamp)
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list[ent.FileInfo]:
+        """Files and folders directly under ``path``: sorted, run-relative, folders with size None."""
+        from gitrun.tracking.artifacts import reads
+
+        return reads.list_artifacts(self.store, v.run_id(run_id), path)
+
+    def download_artifacts(self, run_id: str, path: str, dst_path: str | None = None) -> str:
+        """Download (verified) a run's file or folder below ``dst_path``; return its local path."""
+        from gitrun.tracking.artifacts import reads
+
+        return reads.download_artifacts(self.store, v.run_id(run_id), path, dst_path)
 
     def flush(self) -> None:
         """Commit everything this process has buffered (normally done on a schedule)."""

@@ -150,7 +150,7 @@ def run_command(
     for path in inputs:
         from gitrun.tracking import inputs as run_inputs
 
-        run_inputs.log_input(client, run_id, path)
+        run_inputs.log_input(store, run_id, path)
     writer.flush([run_id])  # the child must find the run in git
     env = child_environment(run_id, store.uri, params)
     with tempfile.NamedTemporaryFile(prefix="gitrun-run-", suffix=".log", delete=False) as log:

@@ -35,6 +35,10 @@ _all_stacks: list[list[ActiveRun]] = []
 _stacks_lock = threading.Lock()
 _client_cache: dict[str | None, Client] = {}
 _crashed = False
+_end_run_hooks: list[Any] = []
+"""Callables ``hook(run_id, status)`` run as ``end_run`` ends a run, before it is
+terminated (integrations that log at the end of a run: ``gitrun.pytorch.autolog``).
+A hook must not raise."""
 
 
 def _stack() -> list[ActiveRun]:
@@ -384,6 +388,8 @@ def end_run(status: str = ent.RunStatus.FINISHED) -> None:
     for name in RUN_ID_ENVS:
         os.environ.pop(name, None)
     ent.RunStatus.from_string(status)
+    for hook in list(_end_run_hooks):
+        hook(active.info.run_id, status)
     (active._client or _client()).set_terminated(active.info.run_id, status)
 
 
@@ -557,6 +563,65 @@ def delete_tag(key: str) -> None:
 def flush() -> None:
     """Commit everything buffered in this process now (normally on a schedule)."""
     _client().flush()
+
+
+# -- inputs and artifacts (implementation: gitrun.tracking.inputs, gitrun.tracking.artifacts) ----
+
+
+def log_input(path: Any, run_id: str | None = None) -> None:
+    """Declare a file or folder the active run reads (hashed, stored, restored on reproduce)."""
+    _client().log_input(run_id or _run_id(), path)
+
+
+def log_artifact(local_path: Any, artifact_path: str | None = None, run_id: str | None = None) -> None:
+    """Log a file or directory into the active run (started if none is active)."""
+    _client().log_artifact(run_id or _run_id(), local_path, artifact_path)
+
+
+def log_artifacts(local_dir: Any, artifact_path: str | None = None, run_id: str | None = None) -> None:
+    """Log the contents of a directory under ``artifact_path`` (the run's root for None)."""
+    _client().log_artifacts(run_id or _run_id(), local_dir, artifact_path)
+
+
+def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
+    _client().log_text(run_id or _run_id(), text, artifact_file)
+
+
+def log_dict(dictionary: Any, artifact_file: str, run_id: str | None = None) -> None:
+    _client().log_dict(run_id or _run_id(), dictionary, artifact_file)
+
+
+def log_stream(stream: Any, artifact_file: str, run_id: str | None = None) -> None:
+    _client().log_stream(run_id or _run_id(), stream, artifact_file)
+
+
+def log_figure(
+    figure: Any, artifact_file: str, *, save_kwargs: dict[str, Any] | None = None, run_id: str | None = None
+) -> None:
+    _client().log_figure(run_id or _run_id(), figure, artifact_file, save_kwargs=save_kwargs)
+
+
+def log_image(
+    image: Any,
+    artifact_file: str | None = None,
+    key: str | None = None,
+    step: int | None = None,
+    timestamp: int | None = None,
+    synchronous: bool | None = None,
+    run_id: str | None = None,
+) -> None:
+    _client().log_image(run_id or _run_id(), image, artifact_file, key, step, timestamp)
+
+
+def get_artifact_uri(artifact_path: str | None = None) -> str:
+    """``runs:/<run_id>[/<artifact_path>]`` of the active run (started, with a warning, if none)."""
+    from gitrun.tracking.artifacts.api import artifact_uri
+
+    if not _stack():
+        import warnings
+
+        warnings.warn("get_artifact_uri: no active run, starting one", stacklevel=2)
+    return artifact_uri(_run_id(), artifact_path)
 
 
 # -- interpreter exit -----------------------------------------------------------------------------

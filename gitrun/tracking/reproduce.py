@@ -35,6 +35,7 @@ class Checkout:
     cwd: str
     command: list[str] | None
     environment_changes: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+    inputs: list[str] = field(default_factory=list)
 
 
 def _default_directory(client: Client, run_id: str) -> str:
@@ -116,7 +117,9 @@ def _write_sidecar(client: Client, checkout: Checkout) -> None:
 def _restore_inputs(client: Client, checkout: Checkout) -> None:
     from gitrun.tracking import inputs
 
-    inputs.restore(client, checkout.run.info.run_id, checkout.directory)
+    checkout.inputs = [
+        str(p) for p in inputs.restore(client.store, checkout.run.info.run_id, checkout.directory)
+    ]
 
 
 def recorded_environment(client: Client, run_id: str) -> dict[str, Any]:

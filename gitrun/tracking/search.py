@@ -80,7 +80,7 @@ def to_run(row: IndexedRun) -> ent.Run:
         row.experiment_id,
         row.user_id,
         row.status,
-        row.start_time or 0,
+        row.start_time,
         row.end_time,
         row.artifact_uri,
         row.lifecycle_stage,
@@ -251,35 +251,11 @@ def fluent_search_runs(
         if ids
         else []
     )
-    return runs if output_format == "list" else runs_dataframe(runs)
+    if output_format == "list":
+        return runs
+    from gitrun.tracking.frames import runs_dataframe
 
-
-def runs_dataframe(runs: Sequence[ent.Run]) -> Any:
-    """MLflow's DataFrame of runs: info columns, then metrics.*, params.*, tags.* (sorted)."""
-    try:
-        import pandas as pd
-    except ImportError:
-        raise InvalidParameterValue(
-            "search_runs returns a pandas DataFrame, but pandas is not installed: pip install pandas, "
-            "or pass output_format='list'"
-        ) from None
-    columns: dict[str, Any] = {
-        "run_id": [r.info.run_id for r in runs],
-        "experiment_id": [r.info.experiment_id for r in runs],
-        "status": [r.info.status for r in runs],
-        "artifact_uri": [r.info.artifact_uri for r in runs],
-        "start_time": pd.to_datetime([r.info.start_time for r in runs], unit="ms", utc=True),
-        "end_time": pd.to_datetime([r.info.end_time for r in runs], unit="ms", utc=True),
-    }
-    for prefix, field, missing in (
-        ("metrics", "metrics", float("nan")),
-        ("params", "params", None),
-        ("tags", "tags", None),
-    ):
-        keys = sorted({k for r in runs for k in getattr(r.data, field)})
-        for key in keys:
-            columns[f"{prefix}.{key}"] = [getattr(r.data, field).get(key, missing) for r in runs]
-    return pd.DataFrame(columns)
+    return runs_dataframe(runs)
 
 
 def resolve_run_id(store: TrackingStore, text: str) -> str:

@@ -21,7 +21,7 @@ def _section(title: str, rows: Any, headers: list[str], color: bool, *, empty: s
         return
     cells = [[row.key, *(render.fmt_cell(v) for v in row.values)] for row in rows]
     marked = [i for i, row in enumerate(rows) if row.differs]
-    right = list(range(1, len(headers))) if title.startswith("Metrics") else []
+    right = list(range(1, len(headers) + 1)) if title.startswith("Metrics") else []
     render.print_table(["", *headers], cells, color=color, title=title, marked=marked, right=right)
 
 

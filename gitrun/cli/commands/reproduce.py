@@ -20,6 +20,8 @@ def _echo_checkout(checkout: object) -> None:
         f"{' + uncommitted changes' if checkout.run.record.get('code', {}).get('dirty') else ''}"
     )
     click.echo(f"  params: {checkout.directory}/{SIDECAR}/params.json")
+    for path in checkout.inputs:
+        click.echo(f"  input restored (verified): {path}")
     click.echo(f"  packages: {checkout.directory}/{SIDECAR}/requirements.txt")
     if checkout.command:
         click.echo(f"  started as: (cd {checkout.cwd} && {shlex.join(checkout.command)})")

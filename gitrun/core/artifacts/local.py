@@ -135,6 +135,8 @@ class LocalBackend:
                 created = _link_create_only(temp, dest)
                 if created and self.fsync:
                     _fsync_path(dest.parent)
+                if not created:
+                    _touch(dest)
                 return created
             finally:
                 temp.unlink(missing_ok=True)
@@ -147,6 +149,7 @@ class LocalBackend:
     ) -> bool:
         dest = self.path(key)
         if dest.exists():
+            _touch(dest)
             return False
         with store_errors(self.url, f"writing {key}"):
             dest.parent.mkdir(parents=True, exist_ok=True)
@@ -165,6 +168,7 @@ class LocalBackend:
     def put_bytes(self, key: str, data: bytes) -> bool:
         dest = self.path(key)
         if dest.exists():
+            _touch(dest)
             return False
         with store_errors(self.url, f"writing {key}"):
             dest.parent.mkdir(parents=True, exist_ok=True)
@@ -176,6 +180,10 @@ class LocalBackend:
                 temp.unlink(missing_ok=True)
                 raise
         return self.publish(temp, key)
+
+    def touch(self, key: str) -> None:
+        """Mark the blob under ``key`` as just used (see ``gitrun gc``'s grace period)."""
+        _touch(self.path(key))
 
     def open_read(self, key: str) -> io.RawIOBase:
         with store_errors(self.url, f"reading {key}", missing=f"{key} not found"):
@@ -203,6 +211,15 @@ class LocalBackend:
             relative = Path(folder).relative_to(self.root).as_posix()
             for name in files:
                 yield name if relative == "." else f"{relative}/{name}"
+
+
+def _touch(path: Path) -> None:
+    """Mark an existing blob as just used: ``gitrun gc`` keeps recently touched
+    objects, so an object a new, not yet committed run refers to survives."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass  # best effort: a read-only store still works, gc's grace is shorter
 
 
 def _link_create_only(temp: Path, dest: Path) -> bool:

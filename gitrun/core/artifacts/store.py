@@ -7,7 +7,8 @@ bytes.  Guarantees:
   atomic publish, or a create-only upload);
 * storing bytes that are already there costs one hash of them, no upload
   (on a local store, the hashing pass also writes a staging copy, which is
-  then dropped);
+  then dropped -- unless this store stored that very file, unchanged, before:
+  then it only hashes);
 * everything read is verified: :meth:`ArtifactStore.get_file` writes to a
   temporary file beside the destination and renames it only once verified;
 * nothing is ever held whole in memory, except by :meth:`read_bytes`.
@@ -76,6 +77,7 @@ class ArtifactStore:
     def __init__(self, backend: Backend, *, progress: Progress | None = None) -> None:
         self.backend = backend
         self._progress: Progress = progress if progress is not None else TerminalProgress()
+        self._seen: dict[tuple[int, ...], Digest] = {}  # file signature -> digest stored
 
     def __repr__(self) -> str:
         return f"ArtifactStore({self.backend!r})"
@@ -96,7 +98,7 @@ class ArtifactStore:
         source = Path(path)
         before = _stat_source(source)
         if isinstance(self.backend, LocalBackend):
-            return self._put_staged(self.backend, source, before.st_size)[0]
+            return self._put_local(self.backend, source, before)[0]
         digest, _ = self._hash_source(source, before.st_size)
         if not self.backend.exists_many([layout.object_key(digest)]):
             self._upload(source, digest, before)
@@ -112,7 +114,7 @@ class ArtifactStore:
         stats = [_stat_source(s) for s in sources]
         if isinstance(self.backend, LocalBackend):
             backend = self.backend
-            return [self._put_staged(backend, s, st.st_size) for s, st in zip(sources, stats, strict=True)]
+            return [self._put_local(backend, s, st) for s, st in zip(sources, stats, strict=True)]
         stored = [self._hash_source(s, st.st_size) for s, st in zip(sources, stats, strict=True)]
         present = self.has_many(d for d, _ in stored)
         for source, (digest, _), before in zip(sources, stored, stats, strict=True):
@@ -126,6 +128,23 @@ class ArtifactStore:
         digest = hash_bytes(bytes(data))
         self.backend.put_bytes(layout.object_key(digest), bytes(data))
         return digest
+
+    def _put_local(self, backend: LocalBackend, source: Path, before: os.stat_result) -> tuple[Digest, int]:
+        # A file this store saw unchanged (same inode, size and times) is probably
+        # stored already: hash it without copying, and copy only if that guess fails.
+        # The guess only picks the strategy; the address always comes from hashing.
+        signature = _signature(before)
+        guess = self._seen.get(signature)
+        if guess is not None and backend.exists_many([layout.object_key(guess)]):
+            digest, size = self._hash_source(source, before.st_size)
+            if digest == guess and not _changed(before, source):
+                backend.touch(layout.object_key(digest))
+                return digest, size
+        digest, size = self._put_staged(backend, source, before.st_size)
+        if len(self._seen) >= _SEEN_LIMIT:
+            self._seen.pop(next(iter(self._seen)))
+        self._seen[signature] = digest
+        return digest, size
 
     def _put_staged(self, backend: LocalBackend, source: Path, size: int) -> tuple[Digest, int]:
         hasher = new_hasher()
@@ -362,6 +381,13 @@ class ArtifactStore:
 
     def _bar(self, total: int, description: str) -> AbstractContextManager[Advance]:
         return self._progress.bar(total, description)
+
+
+_SEEN_LIMIT = 4096
+
+
+def _signature(st: os.stat_result) -> tuple[int, ...]:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def _stat_source(source: Path) -> os.stat_result:

@@ -96,6 +96,7 @@ class IndexDatabase:
 
     def _open(self) -> sqlite3.Connection:
         if not self.in_memory and self._file_identity() is None:
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
             with self._exclusive():
                 if self._file_identity() is None:
                     self._remove_files(main=False)
@@ -103,8 +104,11 @@ class IndexDatabase:
         return self._connect()
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None,
-                               check_same_thread=False)
+        conn = sqlite3.connect(
+            self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
+        )
+        # Taken before anything can fail, so that discard() knows which file was bad.
+        self._identity = None if self.in_memory else self._file_identity()
         try:
             conn.create_function("gitrun_ilike", 2, _ilike, deterministic=True)
             if not self.in_memory:
@@ -122,11 +126,13 @@ class IndexDatabase:
                         schema.create(conn)
                     conn.execute("COMMIT")
                 except BaseException:
-                    conn.execute("ROLLBACK")
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
                     raise
         except BaseException:
             conn.close()
             raise
+        # SQLite may create the file only on first use: take its identity again.
         self._identity = None if self.in_memory else self._file_identity()
         return conn
 
@@ -137,26 +143,22 @@ class IndexDatabase:
                 os.unlink(self.path + suffix)
 
     def discard(self) -> None:
-        """Delete a damaged file; the next :meth:`connection` starts a new, empty one."""
+        """Delete the damaged file; the next :meth:`connection` starts a new, empty one.
+
+        Only the file this object found damaged is deleted: when another process
+        already replaced it (a new inode), the replacement is kept.
+        """
+        damaged = self._identity
         self.close()
         if self.in_memory:
             return
         with self._exclusive():
-            # Another process may already have replaced it with a good file.
-            try:
-                probe = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS)
-                try:
-                    probe.execute("PRAGMA quick_check").fetchall()
-                    if schema.version(probe) == schema.SCHEMA_VERSION:
-                        return
-                finally:
-                    probe.close()
-            except sqlite3.Error:
-                pass
-            self._remove_files(main=True)
+            current = self._file_identity()
+            if current is not None and current == damaged:
+                self._remove_files(main=True)
 
     def close(self) -> None:
         if self._conn is not None:
             with contextlib.suppress(sqlite3.Error):
                 self._conn.close()
-        self._conn, self._identity = None, None
+        self._conn = None

@@ -11,17 +11,19 @@ clone), a private in-memory index is used instead.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from gitrun.core.git.objects import Oid
-from gitrun.core.index import paging, query, sync
+from gitrun.core.index import experiment_query, paging, run_query, sync
 from gitrun.core.index.database import MEMORY, IndexDatabase, classify
+from gitrun.core.index.query import ExperimentSearch, RunSearch
 from gitrun.core.index.rows import IndexedExperiment, IndexedRun
 from gitrun.core.records.store import RecordStore
 from gitrun.errors import GitrunError, InvalidRecord
@@ -36,6 +38,19 @@ class Page(Generic[T]):
 
     items: list[T]
     token: str | None
+
+
+@contextlib.contextmanager
+def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """Several statements that must see one state of the index (key ids included)."""
+    conn.execute("BEGIN")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 class RunIndex:
@@ -83,7 +98,8 @@ class RunIndex:
                 conn.execute("ROLLBACK")
             raise
         if stats is not None and stats.full and not self._db.in_memory:
-            conn.execute("PRAGMA optimize")
+            # A full build leaves a WAL the size of the index: fold it in now (best effort:
+            # it waits for no reader).
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.last_update = stats
         return stats
@@ -93,6 +109,10 @@ class RunIndex:
         for attempt in range(3):
             try:
                 return operation(self._db.connection())
+            except OSError as exc:  # the folder or lock file cannot be created
+                if self._db.in_memory:
+                    raise
+                self._use_memory(exc)
             except sqlite3.Error as exc:
                 kind = classify(exc)
                 if kind == "busy":
@@ -101,19 +121,27 @@ class RunIndex:
                         "delete the file if no other gitrun process is running (it is rebuilt)"
                     ) from exc
                 if kind == "unavailable" and not self._db.in_memory:
-                    warnings.warn(f"gitrun cannot use the search index {self.path} ({exc}); searching with a "
-                                  "private in-memory index instead (slower)", stacklevel=4)
-                    self._db.close()
-                    self._db = IndexDatabase(MEMORY)
-                    continue
-                if attempt == 2:
+                    self._use_memory(exc)
+                elif attempt == 2:
                     raise InvalidRecord(f"the search index {self.path} cannot be rebuilt: {exc}") from exc
-                self._db.discard()
+                else:
+                    self._db.discard()
         raise AssertionError("unreachable")
+
+    def _use_memory(self, reason: Exception) -> None:
+        warnings.warn(
+            f"gitrun cannot write the search index {self.path} ({reason}); searching with a private "
+            "in-memory index instead, rebuilt in every process (slower)",
+            stacklevel=5,
+        )
+        self._db.close()
+        self._db = IndexDatabase(MEMORY)
 
     # -- searching --------------------------------------------------------------------------------
 
-    def search_runs(self, search: query.RunSearch, max_results: int, page_token: str | None = None) -> Page[IndexedRun]:
+    def search_runs(
+        self, search: RunSearch, max_results: int, page_token: str | None = None
+    ) -> Page[IndexedRun]:
         """One page of runs, in MLflow's order, after bringing the index up to date.
 
         Raises:
@@ -121,20 +149,24 @@ class RunIndex:
                 not belong to this search.
         """
         limit = paging.check_max_results(max_results)
-        key = paging.fingerprint(sorted(set(search.experiment_ids)), search.clauses, search.order_by, search.view)
+        key = paging.fingerprint(
+            sorted(set(search.experiment_ids)), search.clauses, search.order_by, search.view
+        )
         offset = paging.decode_token(page_token, key)
 
         def run(conn: sqlite3.Connection) -> list[IndexedRun]:
             self._update(conn)
-            return query.fetch_runs(conn, search, limit + 1, offset)
+            with _snapshot(conn):
+                return run_query.fetch_runs(conn, search, limit + 1, offset)
 
         with self._lock:
             found = self._guarded(run)
         token = paging.encode_token(offset + limit, key) if len(found) > limit else None
         return Page(found[:limit], token)
 
-    def search_experiments(self, search: query.ExperimentSearch, max_results: int,
-                           page_token: str | None = None) -> Page[IndexedExperiment]:
+    def search_experiments(
+        self, search: ExperimentSearch, max_results: int, page_token: str | None = None
+    ) -> Page[IndexedExperiment]:
         """One page of experiments (MLflow's default order: newest first)."""
         limit = paging.check_max_results(max_results)
         key = paging.fingerprint("experiments", search.clauses, search.order_by, search.view)
@@ -142,7 +174,7 @@ class RunIndex:
 
         def run(conn: sqlite3.Connection) -> list[IndexedExperiment]:
             self._update(conn)
-            return query.fetch_experiments(conn, search, limit + 1, offset)
+            return experiment_query.fetch_experiments(conn, search, limit + 1, offset)
 
         with self._lock:
             found = self._guarded(run)
@@ -154,7 +186,8 @@ class RunIndex:
 
         def run(conn: sqlite3.Connection) -> list[str]:
             self._update(conn)
-            # A range on the unique index; `prefix || x'ff'` bounds every continuation.
+            # A range on the unique index: every id starting with the prefix sorts below
+            # prefix + U+10FFFF (ids are hex, far below that code point).
             sql = "SELECT run_id FROM runs WHERE run_id >= ? AND run_id < ? ORDER BY run_id LIMIT ?"
             return [r[0] for r in conn.execute(sql, (prefix, prefix + "\U0010ffff", limit))]
 
@@ -166,9 +199,11 @@ class RunIndex:
 
         def run(conn: sqlite3.Connection) -> list[str]:
             self._update(conn)
-            sql = ("SELECT r.run_id FROM tags t JOIN runs r ON r.rid = t.rid "
-                   "WHERE t.kid = (SELECT kid FROM keys WHERE key = 'mlflow.parentRunId') AND t.value = ? "
-                   "ORDER BY r.start_time, r.run_id")
+            sql = (
+                "SELECT r.run_id FROM tags t JOIN runs r ON r.rid = t.rid "
+                "WHERE t.kid = (SELECT kid FROM keys WHERE key = 'mlflow.parentRunId') AND t.value = ? "
+                "ORDER BY r.start_time, r.run_id"
+            )
             return [r[0] for r in conn.execute(sql, (run_id,))]
 
         with self._lock:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from gitrun.core.git.objects import Oid
 from gitrun.core.git.repo import Repository
-from gitrun.core.index import recordyaml
 from gitrun.core.records import layout
 from gitrun.errors import GitrunError
 
@@ -30,7 +30,7 @@ class IndexedRun:
     user_id: str
     artifact_uri: str
     lifecycle_stage: str
-    start_time: int | None
+    start_time: int
     end_time: int | None
     params: dict[str, str]
     tags: dict[str, str]
@@ -50,38 +50,45 @@ class IndexedExperiment:
     tags: dict[str, str]
 
 
-def _mapping(repo: Repository, entries: dict[str, Any], name: str, where: str) -> dict[str, Any]:
-    entry = entries.get(name)
-    if entry is None:
-        return {}
-    data = recordyaml.load(repo.read_blob(entry.oid), f"{where} {name}")
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise GitrunError(f"{where} {name} should hold a mapping, found {type(data).__name__}")
-    return data
+RECORD_FILES = (layout.RUN_FILE, layout.METRICS_FILE, layout.PARAMS_FILE, layout.TAGS_FILE)
+"""The files of a run directory the index reads (series chunks, code, environment are not)."""
+
+
+def _recordyaml() -> Any:
+    # Imported on first read only: a search on an up-to-date index parses no YAML,
+    # and compiling the reader's patterns is a visible part of a cold process.
+    from gitrun.core.index import recordyaml
+
+    return recordyaml
 
 
 def _int_or_none(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def read_run(repo: Repository, run_id: str, tree: Oid) -> IndexedRun | None:
-    """Read a run's record files; None (with a warning) if they cannot be used.
+def record_files(repo: Repository, tree: Oid) -> dict[str, bytes]:
+    """The contents of a run directory's :data:`RECORD_FILES` that exist."""
+    entries = repo.read_tree(tree)
+    return {name: repo.read_blob(entries[name].oid) for name in RECORD_FILES if name in entries}
+
+
+def parse_run(run_id: str, files: Mapping[str, bytes]) -> IndexedRun | None:
+    """A run from its record files; None (with a warning) if they cannot be used.
 
     A run whose record is damaged is left out of searches rather than making every
     search fail; ``gitrun show`` on it reports the problem.
     """
+    ry = _recordyaml()
     where = f"run {run_id}"
+
+    def load(name: str, reader: Callable[[bytes, str], Any]) -> Any:
+        data = files.get(name)
+        return reader(data, f"{where} {name}") if data is not None else {}
+
     try:
-        entries = repo.read_tree(tree)
-        info = _mapping(repo, entries, layout.RUN_FILE, where)
+        info = load(layout.RUN_FILE, ry.load_top_scalars)
         if not info:
             return None  # not a run directory (or an empty one): nothing to search
-        latest = _mapping(repo, entries, layout.METRICS_FILE, where)
-        metrics = {str(k): float(v["value"]) for k, v in latest.items()}
-        params = {str(k): str(v) for k, v in _mapping(repo, entries, layout.PARAMS_FILE, where).items()}
-        tags = {str(k): str(v) for k, v in _mapping(repo, entries, layout.TAGS_FILE, where).items()}
         return IndexedRun(
             run_id=run_id,  # the directory name: what the diff finds again later
             experiment_id=str(info["experiment_id"]),
@@ -90,25 +97,35 @@ def read_run(repo: Repository, run_id: str, tree: Oid) -> IndexedRun | None:
             user_id=str(info.get("user_id") or "unknown"),
             artifact_uri=str(info.get("artifact_uri") or f"runs:/{run_id}"),
             lifecycle_stage=str(info.get("lifecycle_stage") or "active"),
-            start_time=_int_or_none(info.get("start_time")),
+            # MLflow runs always have one; 0 keeps the column NOT NULL (see run_query).
+            start_time=_int_or_none(info.get("start_time")) or 0,
             end_time=_int_or_none(info.get("end_time")),
-            params=params,
-            tags=tags,
-            metrics=metrics,
+            params={str(k): str(v) for k, v in load(layout.PARAMS_FILE, ry.load_flat).items()},
+            tags={str(k): str(v) for k, v in load(layout.TAGS_FILE, ry.load_flat).items()},
+            metrics=load(layout.METRICS_FILE, ry.load_latest),
         )
     except (GitrunError, KeyError, TypeError, ValueError, AttributeError) as exc:
-        warnings.warn(f"gitrun: search leaves out run {run_id}: its record cannot be read ({exc})",
-                      stacklevel=2)
+        warnings.warn(
+            f"gitrun: search leaves out run {run_id}: its record cannot be read ({exc})", stacklevel=2
+        )
         return None
+
+
+def read_run(repo: Repository, run_id: str, tree: Oid) -> IndexedRun | None:
+    """Read and parse one run directory (see :func:`parse_run`)."""
+    try:
+        files = record_files(repo, tree)
+    except GitrunError as exc:
+        warnings.warn(f"gitrun: search leaves out run {run_id}: {exc}", stacklevel=2)
+        return None
+    return parse_run(run_id, files)
 
 
 def read_experiment(repo: Repository, experiment_id: str, blob: Oid) -> IndexedExperiment | None:
     """Read ``experiments/<id>.yaml``; None (with a warning) if it cannot be used."""
     where = f"experiment {experiment_id}"
     try:
-        data = recordyaml.load(repo.read_blob(blob), where)
-        if not isinstance(data, dict):
-            raise GitrunError(f"{where} should hold a mapping")
+        data = _recordyaml().load(repo.read_blob(blob), where)
         return IndexedExperiment(
             experiment_id=str(data.get("experiment_id", experiment_id)),
             name=str(data["name"]),

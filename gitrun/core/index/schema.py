@@ -2,9 +2,10 @@
 
 Layout, chosen for MLflow's filters and orderings:
 
-* ``runs``: one row per run with its searchable attributes, and ``data``, the
-  run's params, tags and latest metrics as one JSON document, so that a page of
-  results is built from one query without a read per run.
+* ``runs``: one row per run with its searchable attributes, kept small so that
+  scanning candidates stays cheap; ``run_data`` holds each run's params, tags and
+  latest metrics as one JSON document, read only for the rows of the page, so a
+  page of results is built without a query (or git read) per run.
 * ``params``, ``tags``, ``metrics``: one row per (run, key), keyed by run for
   ordering joins and indexed by (key, value) for filters.  Keys are interned in
   ``keys`` (small integers make the indexes compact).
@@ -21,8 +22,18 @@ import sqlite3
 
 SCHEMA_VERSION = 1
 
-TABLES = ("meta", "keys", "runs", "params", "tags", "metrics", "datasets", "experiments",
-          "experiment_tags")
+TABLES = (
+    "meta",
+    "keys",
+    "runs",
+    "run_data",
+    "params",
+    "tags",
+    "metrics",
+    "datasets",
+    "experiments",
+    "experiment_tags",
+)
 
 _DDL = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID",
@@ -37,10 +48,10 @@ _DDL = (
         user_id TEXT NOT NULL,
         artifact_uri TEXT NOT NULL,
         lifecycle_stage TEXT NOT NULL,
-        start_time INTEGER,
-        end_time INTEGER,
-        data TEXT NOT NULL
+        start_time INTEGER NOT NULL,
+        end_time INTEGER
     )""",
+    "CREATE TABLE run_data (rid INTEGER PRIMARY KEY, data TEXT NOT NULL)",
     "CREATE INDEX runs_by_experiment ON runs (experiment_id, lifecycle_stage, start_time)",
     """CREATE TABLE params (
         rid INTEGER NOT NULL, kid INTEGER NOT NULL, value TEXT NOT NULL, PRIMARY KEY (rid, kid)

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from gitrun.core.git.objects import Oid
 from gitrun.core.git.repo import Repository
-from gitrun.core.index import rows
+from gitrun.core.index import bulk, rows
 from gitrun.core.records import layout
 from gitrun.core.records.store import RecordStore
 from gitrun.errors import GitrunError
@@ -40,7 +41,9 @@ def _tree_entries(repo: Repository, tree: Oid | None) -> dict[str, Oid]:
     return {name: e.oid for name, e in repo.read_tree(tree).items() if e.is_tree}
 
 
-def changed_runs(repo: Repository, old: Oid | None, new: Oid | None, depth: int = 0) -> Iterator[tuple[str, Oid | None]]:
+def changed_runs(
+    repo: Repository, old: Oid | None, new: Oid | None, depth: int = 0
+) -> Iterator[tuple[str, Oid | None]]:
     """``(run_id, new run tree or None)`` for every run dir that differs below ``runs/``."""
     if old == new:
         return
@@ -55,7 +58,9 @@ def changed_runs(repo: Repository, old: Oid | None, new: Oid | None, depth: int 
             yield from changed_runs(repo, a, b, depth + 1)
 
 
-def changed_experiments(repo: Repository, old: Oid | None, new: Oid | None) -> Iterator[tuple[str, Oid | None]]:
+def changed_experiments(
+    repo: Repository, old: Oid | None, new: Oid | None
+) -> Iterator[tuple[str, Oid | None]]:
     """``(experiment_id, new blob or None)`` for every experiment file that differs."""
     if old == new:
         return
@@ -63,8 +68,11 @@ def changed_experiments(repo: Repository, old: Oid | None, new: Oid | None) -> I
     def files(tree: Oid | None) -> dict[str, Oid]:
         if tree is None:
             return {}
-        return {n[: -len(".yaml")]: e.oid for n, e in repo.read_tree(tree).items()
-                if n.endswith(".yaml") and not e.is_tree}
+        return {
+            n[: -len(".yaml")]: e.oid
+            for n, e in repo.read_tree(tree).items()
+            if n.endswith(".yaml") and not e.is_tree
+        }
 
     before, after = files(old), files(new)
     for name in sorted(before.keys() | after.keys()):
@@ -105,26 +113,41 @@ class IndexWriter:
 
     def remove_runs(self, run_ids: list[str]) -> None:
         rids = list(self._rids(run_ids).values())
-        for table in ("params", "tags", "metrics", "datasets", "runs"):
+        for table in ("params", "tags", "metrics", "datasets", "run_data", "runs"):
             self.conn.executemany(f"DELETE FROM {table} WHERE rid = ?", [(r,) for r in rids])  # noqa: S608 - fixed names
 
     def put_runs(self, batch: list[tuple[rows.IndexedRun, Oid]]) -> None:
         existing = self._rids([run.run_id for run, _ in batch])
         self.remove_runs(list(existing))
-        run_rows, param_rows, tag_rows, metric_rows = [], [], [], []
+        run_rows, data_rows, param_rows, tag_rows, metric_rows = [], [], [], [], []
         for run, tree in batch:
             rid = existing.get(run.run_id)
             if rid is None:
                 rid = self._next_rid
                 self._next_rid += 1
             data = json.dumps([run.params, run.tags, run.metrics], separators=(",", ":"))
-            run_rows.append((rid, run.run_id, tree, run.experiment_id, run.run_name, run.status, run.user_id,
-                             run.artifact_uri, run.lifecycle_stage, run.start_time, run.end_time, data))
+            run_rows.append(
+                (
+                    rid,
+                    run.run_id,
+                    tree,
+                    run.experiment_id,
+                    run.run_name,
+                    run.status,
+                    run.user_id,
+                    run.artifact_uri,
+                    run.lifecycle_stage,
+                    run.start_time,
+                    run.end_time,
+                )
+            )
+            data_rows.append((rid, data))
             kid = self._kid
             param_rows += [(rid, kid(k), v) for k, v in run.params.items()]
             tag_rows += [(rid, kid(k), v) for k, v in run.tags.items()]
             metric_rows += [(rid, kid(k), rows.sql_metric(v)) for k, v in run.metrics.items()]
-        self.conn.executemany("INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", run_rows)
+        self.conn.executemany("INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?)", run_rows)
+        self.conn.executemany("INSERT INTO run_data VALUES (?,?)", data_rows)
         self.conn.executemany("INSERT INTO params VALUES (?,?,?)", param_rows)
         self.conn.executemany("INSERT INTO tags VALUES (?,?,?)", tag_rows)
         self.conn.executemany("INSERT INTO metrics VALUES (?,?,?)", metric_rows)
@@ -134,28 +157,73 @@ class IndexWriter:
         self.remove_experiment(exp.experiment_id)
         self.conn.execute(
             "INSERT INTO experiments VALUES (?,?,?,?,?,?,?,?,?)",
-            (exp.experiment_id, number, blob, exp.name, exp.artifact_location, exp.lifecycle_stage,
-             exp.creation_time, exp.last_update_time, json.dumps(exp.tags, separators=(",", ":"))),
+            (
+                exp.experiment_id,
+                number,
+                blob,
+                exp.name,
+                exp.artifact_location,
+                exp.lifecycle_stage,
+                exp.creation_time,
+                exp.last_update_time,
+                json.dumps(exp.tags, separators=(",", ":")),
+            ),
         )
-        self.conn.executemany("INSERT INTO experiment_tags VALUES (?,?,?)",
-                              [(exp.experiment_id, k, v) for k, v in exp.tags.items()])
+        self.conn.executemany(
+            "INSERT INTO experiment_tags VALUES (?,?,?)",
+            [(exp.experiment_id, k, v) for k, v in exp.tags.items()],
+        )
 
     def remove_experiment(self, experiment_id: str) -> None:
         self.conn.execute("DELETE FROM experiments WHERE experiment_id = ?", (experiment_id,))
         self.conn.execute("DELETE FROM experiment_tags WHERE experiment_id = ?", (experiment_id,))
 
     def clear(self) -> None:
-        for table in ("keys", "runs", "params", "tags", "metrics", "datasets", "experiments", "experiment_tags"):
+        for table in (
+            "keys",
+            "runs",
+            "run_data",
+            "params",
+            "tags",
+            "metrics",
+            "datasets",
+            "experiments",
+            "experiment_tags",
+        ):
             self.conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
         self._kids.clear()
         self._next_rid = 1
+
+
+def _record_files(
+    repo: Repository, runs: list[tuple[str, Oid]]
+) -> Iterator[tuple[str, Oid, dict[str, bytes] | None]]:
+    """Each run's record files (None when unreadable): in bulk through git when many."""
+    done = 0
+    if len(runs) >= bulk.MIN_RUNS and bulk.available():
+        try:
+            for item in bulk.record_files(repo, runs):
+                yield item
+                done += 1
+            return
+        except GitrunError:
+            pass  # finish with gitrun's own reader
+    for run_id, tree in runs[done:]:
+        try:
+            files: dict[str, bytes] | None = rows.record_files(repo, tree)
+        except GitrunError as exc:
+            warnings.warn(f"gitrun: search leaves out run {run_id}: {exc}", stacklevel=2)
+            files = None
+        yield run_id, tree, files
 
 
 def _root_of(store: RecordStore, tip: Oid | None) -> Oid | None:
     return store.root(tip) if tip is not None else None
 
 
-def apply(conn: sqlite3.Connection, store: RecordStore, indexed_tip: Oid | None, tip: Oid | None) -> UpdateStats:
+def apply(
+    conn: sqlite3.Connection, store: RecordStore, indexed_tip: Oid | None, tip: Oid | None
+) -> UpdateStats:
     """Change the index from reflecting ``indexed_tip`` to reflecting ``tip``.
 
     When the indexed commit cannot be read (pruned, from another repository, not a
@@ -174,7 +242,10 @@ def apply(conn: sqlite3.Connection, store: RecordStore, indexed_tip: Oid | None,
         stats.full = True
     new_root = _root_of(store, tip)
 
-    old_exps, new_exps = _subtree(repo, old_root, layout.EXPERIMENTS_DIR), _subtree(repo, new_root, layout.EXPERIMENTS_DIR)
+    old_exps, new_exps = (
+        _subtree(repo, old_root, layout.EXPERIMENTS_DIR),
+        _subtree(repo, new_root, layout.EXPERIMENTS_DIR),
+    )
     for experiment_id, blob in changed_experiments(repo, old_exps, new_exps):
         exp = rows.read_experiment(repo, experiment_id, blob) if blob is not None else None
         if exp is None:
@@ -184,12 +255,14 @@ def apply(conn: sqlite3.Connection, store: RecordStore, indexed_tip: Oid | None,
             stats.experiments_written += 1
 
     old_runs, new_runs = _subtree(repo, old_root, layout.RUNS_DIR), _subtree(repo, new_root, layout.RUNS_DIR)
+    changes = list(changed_runs(repo, old_runs, new_runs))
+    present = [(run_id, tree) for run_id, tree in changes if tree is not None]
+    gone = [run_id for run_id, tree in changes if tree is None]
     batch: list[tuple[rows.IndexedRun, Oid]] = []
-    gone: list[str] = []
-    for run_id, tree in changed_runs(repo, old_runs, new_runs):
-        run = rows.read_run(repo, run_id, tree) if tree is not None else None
-        if run is None or tree is None:
-            gone.append(run_id)
+    for run_id, tree, files in _record_files(repo, present):
+        run = rows.parse_run(run_id, files) if files is not None else None
+        if run is None:
+            gone.append(run_id)  # unreadable now: whatever was indexed before goes too
             continue
         batch.append((run, tree))
         if len(batch) >= _BATCH:

@@ -48,7 +48,10 @@ def user_script() -> str | None:
     script = entry_point()
     if script is None:
         return None
-    prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    import gitrun
+
+    package = os.path.dirname(os.path.realpath(gitrun.__file__))
+    prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)} | {package}
     real = os.path.realpath(script)
     if any(real.startswith(p + os.sep) for p in prefixes):
         return None

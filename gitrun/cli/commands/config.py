@@ -1,0 +1,55 @@
+"""``gitrun config``: the repository's committed settings (the artifact remote)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from gitrun.cli.context import cli_context
+
+KEYS = ("artifacts.remote", "artifacts.options.<name>")
+
+
+@click.command("config")
+@click.argument("key")
+@click.argument("value", required=False)
+@click.option("--unset", is_flag=True, help="Remove KEY.")
+def config(key: str, value: str | None, unset: bool) -> int:
+    """Show or set KEY in .gitrun.yaml (commit it so that clones use the same remote).
+
+    Keys: artifacts.remote (a store URL, e.g. s3://bucket/prefix) and
+    artifacts.options.<name> (an fsspec option such as endpoint_url). Credentials are
+    refused: they come from the environment.
+    """
+    from gitrun.core.artifacts import config as cfg
+
+    if value is not None and unset:
+        raise click.UsageError("give a VALUE or --unset, not both")
+    repo = cli_context().client.store.repo
+    current = cfg.load_config(repo.work_tree, repo.common_dir, environ={})
+    remote, options = current.remote, dict(current.options)
+    if key == "artifacts.remote":
+        if value is None and not unset:
+            if remote is not None:
+                click.echo(remote)
+            return 0 if remote is not None else 1
+        remote = None if unset else value
+        options = {} if unset else options
+    elif key.startswith("artifacts.options.") and len(key) > len("artifacts.options."):
+        name = key[len("artifacts.options.") :]
+        if value is None and not unset:
+            if name in options:
+                click.echo(json.dumps(options[name]) if not isinstance(options[name], str) else options[name])
+            return 0 if name in options else 1
+        if remote is None:
+            raise click.UsageError("set artifacts.remote first")
+        if unset:
+            options.pop(name, None)
+        else:
+            options[name] = value
+    else:
+        raise click.UsageError(f"unknown key {key!r}; known: {', '.join(KEYS)}")
+    path = cfg.save_remote(repo.work_tree, repo.common_dir, remote, options)
+    click.echo(f"wrote {path}" + ("; commit it so that clones use the same store" if repo.work_tree else ""))
+    return 0
