@@ -70,10 +70,19 @@ def test_ls_table_json_and_run_prefixes(logged: str) -> None:
     table = run_cli("artifacts", "ls", logged).output
     assert "checkpoints/" in table and "notes.txt" in table and "5 B" in table
     listed = json.loads(run_cli("artifacts", "ls", logged[:10], "checkpoints", "--json").output)
+    import hashlib
+
     assert listed == [
-        {"path": "checkpoints/a.pt", "is_dir": False, "file_size": 9},
-        {"path": "checkpoints/sub", "is_dir": True, "file_size": None},
+        {
+            "path": "checkpoints/a.pt",
+            "is_dir": False,
+            "file_size": 9,
+            "digest": "sha256:" + hashlib.sha256(b"weights-a").hexdigest(),
+        },
+        {"path": "checkpoints/sub", "is_dir": True, "file_size": None, "digest": None},
     ]
+    top = {item["path"]: item for item in json.loads(run_cli("artifacts", "ls", logged, "--json").output)}
+    assert top["checkpoints"]["digest"].startswith("sha256:")  # a folder logged whole: its manifest
     assert "Nothing under" in run_cli("artifacts", "ls", logged, "nope").output
     with pytest.raises(ResourceDoesNotExist):
         run_cli("artifacts", "ls", "f" * 32)

@@ -36,17 +36,42 @@ def artifacts() -> None:
 @click.argument("path", required=False)
 @click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
 def ls(run: str, path: str | None, as_json: bool) -> int:
-    """List what is directly under PATH (default: the root) in RUN's artifacts."""
+    """List what is directly under PATH (default: the root) in RUN's artifacts, with the
+    digest `gitrun pull` takes (a folder logged as a whole has its manifest's digest)."""
+    from gitrun.tracking.artifacts.records import read_entries, run_tree
+
     obj = cli_context()
-    found = obj.client.list_artifacts(_run_id(run), path)
+    run_id = _run_id(run)
+    found = obj.client.list_artifacts(run_id, path)
+    tree, entries = run_tree(obj.client.store, run_id), read_entries(obj.client.store, run_id)
+
+    def digest(path: str, is_dir: bool) -> str | None:
+        if is_dir:
+            entry = entries.get(path)
+            return str(entry.digest) if entry is not None and entry.is_dir else None
+        return str(tree.files[path].digest) if path in tree.files else None
+
     if as_json:
-        render.write_json([{"path": f.path, "is_dir": f.is_dir, "file_size": f.file_size} for f in found])
+        render.write_json(
+            [
+                {
+                    "path": f.path,
+                    "is_dir": f.is_dir,
+                    "file_size": f.file_size,
+                    "digest": digest(f.path, f.is_dir),
+                }
+                for f in found
+            ]
+        )
         return 0
     if not found:
         click.echo("No artifacts." if path is None else f"Nothing under {path}.")
         return 0
-    rows = [[f.path + ("/" if f.is_dir else ""), fmt_size(f.file_size)] for f in found]
-    render.print_table(["path", "size"], rows, color=obj.color, right=[1])
+    rows = [
+        [f.path + ("/" if f.is_dir else ""), fmt_size(f.file_size), digest(f.path, f.is_dir) or ""]
+        for f in found
+    ]
+    render.print_table(["path", "size", "digest"], rows, color=obj.color, right=[1])
     return 0
 
 
