@@ -349,6 +349,10 @@ class TrackingStore:
 
     def close(self) -> None:
         self.writer.close()
+        if os.environ.get("GITRUN_AUTO_GC", "1") != "0":
+            from gitrun.core.git.maintenance import gc_in_background_if_needed
+
+            gc_in_background_if_needed(self.repo.common_dir)
 
 
 def _experiment(record: dict[str, Any]) -> ent.Experiment:

@@ -34,14 +34,18 @@ class ObjectDatabase:
         self._cache_size = 0
         self._lock = threading.Lock()
         self._made_dirs: set[str] = set()
+        self._known: set[Oid] = set()
 
     # -- writing -----------------------------------------------------------------
 
     def write(self, kind: bytes, data: bytes) -> Oid:
         oid, raw = hash_object(kind, data, self.algorithm)
+        if oid in self._known:
+            return oid
         folder = os.path.join(self.objects_dir, oid[:2])
         path = os.path.join(folder, oid[2:])
-        if os.path.exists(path):
+        if os.path.exists(path) or (kind == b"blob" and self._in_pack(oid)):
+            self._remember_known(oid)
             return oid
         if folder not in self._made_dirs:
             os.makedirs(folder, exist_ok=True)
@@ -55,7 +59,18 @@ class ObjectDatabase:
         finally:
             os.close(fd)
         os.replace(tmp, path)
+        self._remember_known(oid)
         return oid
+
+    def _remember_known(self, oid: Oid) -> None:
+        # Objects this process wrote or found: writing them again needs no system call.
+        if len(self._known) > 200_000:
+            self._known.clear()
+        self._known.add(oid)
+
+    def _in_pack(self, oid: Oid) -> bool:
+        raw = bytes.fromhex(oid)
+        return any(pack.index.find(raw) is not None for pack in self._pack_list())
 
     def write_blob(self, data: bytes) -> Oid:
         return self.write(b"blob", data)

@@ -145,3 +145,28 @@ def test_dulwich_reads_what_we_write(tmp_path: Path) -> None:
     names = [entry.path for entry in other[tree.encode()].iteritems()]
     assert names == [b"dir.txt", b"dir"]  # git's order: "dir" sorts as "dir/"
     assert other[blob.encode()].data == "héllo\n".encode()
+
+
+def test_background_gc_packs_loose_objects(work_repo: Path) -> None:
+    from gitrun.core.git import maintenance
+
+    repo = Repository.discover(str(work_repo))
+    assert repo is not None
+    objects = str(Path(repo.common_dir) / "objects")
+    assert not maintenance.gc_in_background_if_needed(repo.common_dir)
+    entries = []
+    i = 0
+    while maintenance.loose_objects_estimate(objects) // 256 <= 27:
+        entries.append(TreeEntry(f"f{i}", MODE_BLOB, repo.write_blob(f"blob {i}".encode())))
+        i += 1
+    # Reachable, as records are: git gc packs reachable loose objects.
+    commit = _commit(repo, repo.write_tree(entries))
+    assert repo.refs.compare_and_swap("refs/gitrun/records", None, commit)
+    assert maintenance.gc_in_background_if_needed(repo.common_dir)
+    import time
+
+    deadline = time.time() + 120
+    while time.time() < deadline and not list((Path(objects) / "pack").glob("*.pack")):
+        time.sleep(0.2)
+    assert list((Path(objects) / "pack").glob("*.pack"))
+    assert repo.read_blob(entries[5].oid) == b"blob 5"
