@@ -45,6 +45,5 @@ def fetch(client: Client, remote: str) -> sync.SyncResult:
 
 
 def nothing_to_push(client: Client, remote: str) -> bool:
-    """True when the remote already holds our records tip (a cheap local check)."""
-    records = client.store.records
-    return records.tip() is None or records.tip() == records.repo.refs.read(sync.tracking_ref(remote))
+    """True when the remote, as last seen, holds exactly our runs (a cheap local check)."""
+    return sync.in_sync(client.store.records, remote)

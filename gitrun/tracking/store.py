@@ -92,7 +92,8 @@ class TrackingStore:
             "schema_version": layout.SCHEMA_VERSION,
             "experiment_id": experiment_id,
             "name": name,
-            "artifact_location": artifact_location or f"{self.uri}#experiments/{experiment_id}",
+            # No local path here: the record travels to other machines.
+            "artifact_location": artifact_location or f"gitrun:experiments/{experiment_id}",
             "lifecycle_stage": ent.LifecycleStage.ACTIVE,
             "creation_time": now,
             "last_update_time": now,

@@ -43,7 +43,10 @@ def _log_run(repo: Path) -> str:
 
 
 def _remote_runs(remote: Path) -> str:
-    return git(remote, "ls-tree", "-r", "--name-only", "refs/gitrun/records", check=False)
+    """The runs a newcomer fetching from ``remote`` would see."""
+    from tests.core.records.test_sync import remote_run_ids
+
+    return " ".join(sorted(remote_run_ids(remote, remote.parent / "newcomer.git")))
 
 
 def test_pre_push_chains_existing_hook_and_pushes_runs(cloned: tuple[Path, Path]) -> None:

@@ -16,7 +16,7 @@ import os
 import sqlite3
 import threading
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -67,6 +67,10 @@ class RunIndex:
         self._db = IndexDatabase(self.path)
         self._lock = threading.Lock()
         self.last_update: sync.UpdateStats | None = None
+        self._tip: Oid | None = None  # the records commit the index reflected at the last check
+        # Driver choices of recent searches (see run_query.compile_runs), for one tip.
+        self._plans: dict[Hashable, int | None] = {}
+        self._plans_tip: Oid | None = None
 
     # -- keeping up to date ------------------------------------------------------------------
 
@@ -83,6 +87,7 @@ class RunIndex:
         tip = self.store.tip()
         row = conn.execute("SELECT value FROM meta WHERE key = 'tip'").fetchone()
         if row is not None and row[0] == tip:
+            self._tip = tip
             return None
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -102,6 +107,7 @@ class RunIndex:
             # it waits for no reader).
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.last_update = stats
+        self._tip = tip
         return stats
 
     def _guarded(self, operation: Callable[[sqlite3.Connection], T]) -> T:
@@ -156,8 +162,11 @@ class RunIndex:
 
         def run(conn: sqlite3.Connection) -> list[IndexedRun]:
             self._update(conn)
+            if self._tip != self._plans_tip or len(self._plans) > 256:
+                self._plans.clear()
+                self._plans_tip = self._tip
             with _snapshot(conn):
-                return run_query.fetch_runs(conn, search, limit + 1, offset)
+                return run_query.fetch_runs(conn, search, limit + 1, offset, self._plans)
 
         with self._lock:
             found = self._guarded(run)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +57,8 @@ class _Compiled:
     source: str | None = None
     source_params: list[Any] = field(default_factory=list)
     rank: int = 2  # counting order: likely-selective clauses first
+    table: str | None = None  # for a key's clause: its table, and its test on alias `d`
+    test: str = ""
 
 
 def _value_test(clause: Clause, alias: str, params: list[Any]) -> str:
@@ -93,11 +95,15 @@ def _compile(clause: Clause, kids: Mapping[str, int], alias: str) -> _Compiled:
         absent = f"NOT EXISTS (SELECT 1 FROM {table} x WHERE x.rid = r.rid AND x.kid = ?)"  # noqa: S608
         return _Compiled(absent, [kid])
     check_params: list[Any] = [kid]
-    check = f"CROSS JOIN {table} {alias} ON {alias}.rid = r.rid AND {alias}.kid = ? AND "
+    # `{rid}`: the column the probe joins on (the driving table's, see compile_runs).
+    check = f"CROSS JOIN {table} {alias} ON {alias}.rid = {{rid}} AND {alias}.kid = ? AND "
     check += _value_test(clause, alias, check_params)
     source_params: list[Any] = [kid]
-    source = f"SELECT x.rid FROM {table} x WHERE x.kid = ? AND {_value_test(clause, 'x', source_params)}"  # noqa: S608
-    return _Compiled(check, check_params, True, source, source_params, rank=1 if op == "=" else 2)
+    test = _value_test(clause, "d", source_params)
+    source = f"SELECT d.rid FROM {table} d WHERE d.kid = ? AND {test}"  # noqa: S608 - fixed fragments
+    compiled = _Compiled(check, check_params, True, source, source_params, rank=1 if op == "=" else 2)
+    compiled.table, compiled.test = table, test
+    return compiled
 
 
 def _driver(conn: sqlite3.Connection, compiled: list[_Compiled], page_end: int | None) -> int | None:
@@ -160,29 +166,54 @@ def _order_terms(search: RunSearch, kids: Mapping[str, int]) -> tuple[list[str],
 
 
 def compile_runs(
-    conn: sqlite3.Connection, search: RunSearch, kids: Mapping[str, int], limit: int, offset: int
+    conn: sqlite3.Connection,
+    search: RunSearch,
+    kids: Mapping[str, int],
+    limit: int,
+    offset: int,
+    plans: MutableMapping[Hashable, int | None] | None = None,
 ) -> tuple[str, list[Any]]:
     """The SELECT of the run ids on one page, with its parameters.
 
     ``kids`` maps the keys the search names to their ids in the ``keys`` table.
+    ``plans`` remembers driver choices (they only depend on the data, which the
+    caller clears it for when the index changes; a stale choice is only slower).
     """
     compiled = [_compile(clause, kids, f"f{i}") for i, clause in enumerate(search.clauses)]
-    driver = _driver(conn, compiled, None if search.order_by else limit + offset)
-    # Parameters follow the text: filter joins, order joins, WHERE, LIMIT.
+    page_end = None if search.order_by else limit + offset
+    plan_key = (search.clauses, page_end)
+    if plans is not None and plan_key in plans:
+        driver = plans[plan_key]
+    else:
+        driver = _driver(conn, compiled, page_end)
+        if plans is not None:
+            plans[plan_key] = driver
+    lead = compiled[driver] if driver is not None else None
+    # A key's clause drives from the outside: its (key, value) index range is the
+    # outer loop, the other clauses probe by run id, and `runs` is read last, for
+    # the survivors only.  Other drivers (run ids, datasets) list ids for `runs`.
+    outer = lead is not None and lead.table is not None
+    rid = "d.rid" if outer else "r.rid"
     params: list[Any] = []
-    filter_joins = []
+    joins = []
     for i, c in enumerate(compiled):
         if c.join and i != driver:
-            filter_joins.append(c.check)
+            joins.append(c.check.format(rid=rid))
             params += c.check_params
+    where: list[str] = []
+    if lead is not None and lead.table is not None:
+        head = f"FROM {lead.table} d {' '.join(joins)} CROSS JOIN runs r ON r.rid = d.rid"
+        where.append(f"d.kid = ? AND {lead.test}")
+    else:
+        head = f"FROM runs r {' '.join(joins)}"
+        if lead is not None:
+            where.append(f"r.rid IN ({lead.source})")
     order_joins, order, order_params = _order_terms(search, kids)
     params += order_params
-    where: list[str] = []
+    if lead is not None:
+        params += lead.source_params
     # With a driver, `+` keeps the planner off the experiment index: it would scan.
-    plus = "+" if driver is not None else ""
-    if driver is not None:
-        where.append(f"r.rid IN ({compiled[driver].source})")
-        params += compiled[driver].source_params
+    plus = "+" if lead is not None else ""
     where.append(f"{plus}r.experiment_id IN ({','.join('?' * len(search.experiment_ids))})")
     params += search.experiment_ids
     if search.view != "all":
@@ -192,15 +223,20 @@ def compile_runs(
         if not c.join and i != driver:
             where.append(c.check)
             params += c.check_params
-    joins = " ".join([*filter_joins, *order_joins])
     sql = (
-        f"SELECT r.rid FROM runs r {joins} WHERE {' AND '.join(where)} "  # noqa: S608 - fixed fragments
+        f"SELECT r.rid {head} {' '.join(order_joins)} WHERE {' AND '.join(where)} "
         f"ORDER BY {', '.join(order)} LIMIT ? OFFSET ?"
     )
     return sql, [*params, limit, offset]
 
 
-def fetch_runs(conn: sqlite3.Connection, search: RunSearch, limit: int, offset: int) -> list[IndexedRun]:
+def fetch_runs(
+    conn: sqlite3.Connection,
+    search: RunSearch,
+    limit: int,
+    offset: int,
+    plans: MutableMapping[Hashable, int | None] | None = None,
+) -> list[IndexedRun]:
     """The runs on one page: their ids in order, then their rows in bulk.
 
     Sorting ids only keeps the sort small; a run's JSON data is read only when the
@@ -217,7 +253,7 @@ def fetch_runs(conn: sqlite3.Connection, search: RunSearch, limit: int, offset: 
     if names:
         marks = ",".join("?" * len(names))
         kids.update(conn.execute(f"SELECT key, kid FROM keys WHERE key IN ({marks})", names))  # noqa: S608
-    sql, params = compile_runs(conn, search, kids, limit, offset)
+    sql, params = compile_runs(conn, search, kids, limit, offset, plans)
     rids = [row[0] for row in conn.execute(sql, params)]
     found: dict[int, IndexedRun] = {}
     for start in range(0, len(rids), _CHUNK):

@@ -91,9 +91,32 @@ def _merge_latest(
     return result
 
 
+def _symmetric(resolve: Resolver | None) -> Resolver:
+    """A resolver whose result does not depend on which side is "ours".
+
+    Between machines, each side merges the other's runs; for them to converge on one
+    result, a conflict the field's own rule leaves open is settled the same way on both
+    sides (the value whose YAML sorts last), not in favour of whoever merges.
+    """
+
+    def settle(key: str, base: Any, ours: Any, theirs: Any) -> Any:
+        if resolve is not None:
+            picked = resolve(key, base, ours, theirs)
+            swapped = resolve(key, base, theirs, ours)
+            if _same(picked, swapped):
+                return picked
+        return max((ours, theirs), key=lambda value: yamlfmt.dump({"v": value}))
+
+    return settle
+
+
 class _Merger:
-    def __init__(self, repo: Repository) -> None:
+    def __init__(self, repo: Repository, symmetric: bool = False) -> None:
         self.repo = repo
+        self.symmetric = symmetric
+
+    def _resolver(self, resolve: Resolver | None) -> Resolver | None:
+        return _symmetric(resolve) if self.symmetric else resolve
 
     def load(self, oid: Oid | None, where: str) -> dict[str, Any]:
         if oid is None:
@@ -107,12 +130,13 @@ class _Merger:
     def mapping_file(self, name: str, base: Oid | None, ours: Oid, theirs: Oid) -> Oid:
         b, o, t = (self.load(x, name) for x in (base, ours, theirs))
         if name == layout.RUN_FILE:
-            return self.blob(merge_mapping(b, o, t, _resolve_info))
+            return self.blob(merge_mapping(b, o, t, self._resolver(_resolve_info)))
         if name == layout.PARAMS_FILE:
-            return self.blob({**t, **o})
+            # Params are write-once: a conflict means two writers disagreed; keep one, stably.
+            return self.blob(merge_mapping({}, o, t, self._resolver(None)) if self.symmetric else {**t, **o})
         if name == layout.METRICS_FILE:
             return self.blob(_merge_latest(b, o, t))
-        return self.blob(merge_mapping(b, o, t))
+        return self.blob(merge_mapping(b, o, t, self._resolver(None)))
 
     def chunk_count(self, oid: Oid) -> int:
         return series.chunk_count(self.repo.read_blob(oid))
@@ -160,20 +184,32 @@ class _Merger:
                 oid = self.mapping_file(name, eb.oid if eb else None, eo.oid, et.oid)
                 merged[name] = TreeEntry(name, eo.mode, oid)
             else:
-                merged[name] = eo
+                merged[name] = max(eo, et, key=lambda e: e.oid) if self.symmetric else eo
         return self.repo.write_tree(merged)
 
     def experiment(self, base: Oid | None, ours: Oid, theirs: Oid) -> Oid:
         b, o, t = (self.load(x, "experiment") for x in (base, ours, theirs))
-        return self.blob(merge_mapping(b, o, t, _resolve_experiment))
+        inner = self._resolver(None)
+
+        def resolve(key: str, bv: Any, ov: Any, tv: Any) -> Any:
+            if key == "tags" and isinstance(ov, dict) and isinstance(tv, dict):
+                return merge_mapping(bv or {}, ov, tv, inner)
+            return _resolve_experiment(key, bv, ov, tv)
+
+        return self.blob(merge_mapping(b, o, t, self._resolver(resolve) or resolve))
 
 
-def merge_run(repo: Repository, base: Oid | None, ours: Oid, theirs: Oid) -> Oid:
-    return _Merger(repo).run_tree(base, ours, theirs)
+def merge_run(repo: Repository, base: Oid | None, ours: Oid, theirs: Oid, symmetric: bool = False) -> Oid:
+    """Merge two versions of a run; ``symmetric`` settles conflicts the same way
+    whichever side is "ours" (between machines), else in favour of ours (the writer
+    that is committing now, within one repository)."""
+    return _Merger(repo, symmetric).run_tree(base, ours, theirs)
 
 
-def merge_experiment(repo: Repository, base: Oid | None, ours: Oid, theirs: Oid) -> Oid:
-    return _Merger(repo).experiment(base, ours, theirs)
+def merge_experiment(
+    repo: Repository, base: Oid | None, ours: Oid, theirs: Oid, symmetric: bool = False
+) -> Oid:
+    return _Merger(repo, symmetric).experiment(base, ours, theirs)
 
 
 def merge_roots(repo: Repository, base: Oid | None, ours: Oid, theirs: Oid) -> Oid:
@@ -194,9 +230,11 @@ def merge_roots(repo: Repository, base: Oid | None, ours: Oid, theirs: Oid) -> O
             elif bo == eo.oid:
                 merged[name] = et
             elif path == layout.RUNS_DIR and depth == layout.FANOUT_DEPTH:
-                merged[name] = TreeEntry(name, MODE_TREE, merge_run(repo, bo, eo.oid, et.oid))
+                merged[name] = TreeEntry(name, MODE_TREE, merge_run(repo, bo, eo.oid, et.oid, symmetric=True))
             elif path == layout.EXPERIMENTS_DIR:
-                merged[name] = TreeEntry(name, eo.mode, merge_experiment(repo, bo, eo.oid, et.oid))
+                merged[name] = TreeEntry(
+                    name, eo.mode, merge_experiment(repo, bo, eo.oid, et.oid, symmetric=True)
+                )
             elif eo.is_tree and et.is_tree:
                 sub_path = name if not path else path
                 merged[name] = TreeEntry(
@@ -207,7 +245,7 @@ def merge_roots(repo: Repository, base: Oid | None, ours: Oid, theirs: Oid) -> O
                     ),
                 )
             else:
-                merged[name] = eo
+                merged[name] = max(eo, et, key=lambda e: e.oid)  # settled the same way on both sides
         return repo.write_tree(merged)
 
     return walk(base, ours, theirs, 0, "")

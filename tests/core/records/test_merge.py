@@ -132,3 +132,32 @@ def test_root_merge_unions_runs_and_experiments(tmp_path: Path) -> None:
     }
     entry = repo.lookup(merged, "runs")
     assert entry is not None and entry.mode == MODE_TREE
+
+
+def test_symmetric_merges_converge(tmp_path: Path) -> None:
+    """Between machines, both sides must settle a conflict the same way."""
+    repo = Repository.init_bare(str(tmp_path / "s.git"))
+    info = {"run_id": "r", "status": "FINISHED", "run_name": "base"}
+    base = _tree(repo, {"run.yaml": info, "tags.yaml": {"t": "0"}, "environment.yaml": {"python": "3.10"}})
+    left = _tree(
+        repo,
+        {
+            "run.yaml": {**info, "run_name": "left"},
+            "tags.yaml": {"t": "1"},
+            "environment.yaml": {"python": "3.11"},
+        },
+    )
+    right = _tree(
+        repo,
+        {
+            "run.yaml": {**info, "run_name": "right"},
+            "tags.yaml": {"t": "2"},
+            "environment.yaml": {"python": "3.12"},
+        },
+    )
+    one = merge.merge_run(repo, base, left, right, symmetric=True)
+    other = merge.merge_run(repo, base, right, left, symmetric=True)
+    assert one == other
+    assert _read(repo, one, "run.yaml")["run_name"] == "right"  # type: ignore[index]
+    # Within one repository the committing writer wins instead.
+    assert _read(repo, merge.merge_run(repo, base, left, right), "run.yaml")["run_name"] == "left"  # type: ignore[index]

@@ -37,6 +37,18 @@ def _run_ids(repo: Path, ref: str = layout.RECORDS_REF) -> set[str]:
     return {p.rsplit("/", 1)[1] for p in listing.split() if p.count("/") == 4}
 
 
+def _store(path: Path) -> RecordStore:
+    repo = Repository.at(str(path)) or Repository.init_bare(str(path))
+    return RecordStore(repo)
+
+
+def remote_run_ids(remote: Path, scratch: Path) -> set[str]:
+    """What a newcomer fetching from ``remote`` sees."""
+    store = _store(scratch)
+    sync.fetch(store, str(remote))
+    return _run_ids(scratch) if store.tip() else set()
+
+
 def test_push_fetch_and_merge(work_repo: Path, tmp_path: Path) -> None:
     remote = tmp_path / "remote.git"
     git(tmp_path, "clone", "-q", "--bare", str(work_repo), str(remote))
@@ -44,23 +56,48 @@ def test_push_fetch_and_merge(work_repo: Path, tmp_path: Path) -> None:
     b = _clone(remote, tmp_path / "b")
     runs_a = _log_runs(a, 3, "a")
     runs_b = _log_runs(b, 2, "b")
-    store_a = RecordStore(Repository.discover(str(a)))  # type: ignore[arg-type]
-    store_b = RecordStore(Repository.discover(str(b)))  # type: ignore[arg-type]
+    store_a, store_b = _store(a), _store(b)
     heads_before = git(a, "for-each-ref", "refs/heads", "refs/remotes")
     assert sync.push(store_a, "origin").action == "created"
-    result = sync.push(store_b, "origin")  # rejected first, then fetch + merge + push
+    assert not sync.in_sync(store_b, "origin")
+    result = sync.push(store_b, "origin")  # fetches a's runs, merges, then pushes one patch
     assert result.action == "pushed"
+    assert sync.in_sync(store_b, "origin")
     assert _run_ids(b) == set(runs_a) | set(runs_b)
-    assert sync.fetch(store_a, "origin").action == "fast-forward"
+    assert sync.fetch(store_a, "origin").action in ("fast-forward", "merged")
     assert _run_ids(a) == set(runs_a) | set(runs_b)
     assert git(a, "for-each-ref", "refs/heads", "refs/remotes") == heads_before
+    # Both machines created the Default experiment; their merge (earliest creation
+    # time) may need one more push, after which everyone agrees.
+    sync.push(store_a, "origin")
     assert sync.push(store_a, "origin").action == "up-to-date"
+    assert sync.fetch(store_b, "origin").action in ("fast-forward", "merged", "up-to-date")
+    assert sync.push(store_b, "origin").action == "up-to-date"
     git(remote, "fsck", "--strict", "--no-dangling")
+    # The remote holds patches, not a copy of the state: each is as small as its push.
+    log = git(remote, "rev-list", "--reverse", sync.LOG_REF).split()
+    second = git(remote, "ls-tree", "-r", "--name-only", log[1], "runs")
+    assert {p.split("/")[4] for p in second.split()} == set(runs_b)
     # A fresh clone gets everything with one fetch.
-    c = _clone(remote, tmp_path / "c")
-    store_c = RecordStore(Repository.discover(str(c)))  # type: ignore[arg-type]
-    assert sync.fetch(store_c, "origin").action == "fast-forward"
-    assert _run_ids(c) == set(runs_a) | set(runs_b)
+    assert remote_run_ids(remote, tmp_path / "newcomer.git") == set(runs_a) | set(runs_b)
+
+
+def test_patches_round_trip(work_repo: Path, tmp_path: Path) -> None:
+    runs = _log_runs(work_repo, 2, "x")
+    store = _store(work_repo)
+    repo = store.repo
+    first = repo.read_commit(store.tip()).tree  # type: ignore[arg-type]
+    more = _log_runs(work_repo, 1, "y")
+    del runs, more
+    second = repo.read_commit(store.tip()).tree  # type: ignore[arg-type]
+    patch, deleted = sync.diff_patch(repo, first, second)
+    assert patch is not None and deleted == []
+    assert sync.apply_patch(repo, first, patch) == second
+    assert sync.apply_patch(repo, sync.apply_patch(repo, first, patch), patch) == second  # idempotent
+    assert sync.diff_patch(repo, second, second) == (None, [])
+    back, gone = sync.diff_patch(repo, second, first)
+    assert back is not None and len(gone) == 1
+    assert sync.apply_patch(repo, second, back) == first
 
 
 def test_concurrent_pushers_converge(work_repo: Path, tmp_path: Path) -> None:
@@ -86,4 +123,4 @@ def test_concurrent_pushers_converge(work_repo: Path, tmp_path: Path) -> None:
     for proc in procs:
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err.decode()
-    assert _run_ids(remote) == expected
+    assert remote_run_ids(remote, tmp_path / "newcomer.git") == expected

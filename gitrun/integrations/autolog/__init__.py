@@ -1,0 +1,1 @@
+"""What every autologging integration shares: runs, safety, patching, import hooks."""

@@ -1,0 +1,79 @@
+"""Replacing library methods with logging wrappers, and putting them back.
+
+Each integration patches under its flavor name; ``autolog(disable=True)``
+restores exactly what was there (an inherited method is restored by deleting the
+attribute again).  Patching twice is a no-op, so ``autolog()`` can be called
+repeatedly, and configuration is read at call time from :data:`configs`.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from gitrun.integrations.autolog.session import AutologConfig
+
+_MISSING = object()
+_lock = threading.RLock()
+
+configs: dict[str, AutologConfig] = {}
+"""The configuration in force for each flavor (absent or ``disable=True``: off)."""
+
+
+@dataclass(frozen=True)
+class _Patch:
+    owner: type
+    name: str
+    previous: Any
+
+
+_patches: dict[str, list[_Patch]] = {}
+
+
+def active(flavor: str) -> AutologConfig | None:
+    """The configuration of ``flavor`` if its autologging is on."""
+    config = configs.get(flavor)
+    return None if config is None or config.disable else config
+
+
+def patch(
+    flavor: str, owner: type, name: str, make: Callable[[Callable[..., Any]], Callable[..., Any]]
+) -> None:
+    """Replace ``owner.name`` by ``make(original)`` (once per flavor and owner)."""
+    with _lock:
+        current = owner.__dict__.get(name, _MISSING)
+        if getattr(current, "_gitrun_autolog", None) == flavor:
+            return
+        original = getattr(owner, name)
+        wrapper = functools.wraps(original)(make(original))
+        wrapper._gitrun_autolog = flavor  # type: ignore[attr-defined]
+        setattr(owner, name, wrapper)
+        _patches.setdefault(flavor, []).append(_Patch(owner, name, current))
+
+
+def patch_attribute(flavor: str, owner: type, name: str, value: Any) -> None:
+    """Set ``owner.name = value`` as a patch of ``flavor`` (restored by :func:`unpatch`)."""
+    with _lock:
+        current = owner.__dict__.get(name, _MISSING)
+        setattr(owner, name, value)
+        _patches.setdefault(flavor, []).append(_Patch(owner, name, current))
+
+
+def unpatch(flavor: str) -> None:
+    """Restore every method ``flavor`` replaced, newest first."""
+    with _lock:
+        for item in reversed(_patches.pop(flavor, [])):
+            if item.previous is _MISSING:
+                if item.name in item.owner.__dict__:
+                    delattr(item.owner, item.name)
+            else:
+                setattr(item.owner, item.name, item.previous)
+
+
+def is_patched(flavor: str, owner: type, name: str) -> bool:
+    value = owner.__dict__.get(name)
+    value = getattr(value, "__func__", value)  # a classmethod's function carries the mark
+    return getattr(value, "_gitrun_autolog", None) == flavor

@@ -1,0 +1,1 @@
+"""What every model flavor shares: descriptor, signature, requirements, storage."""

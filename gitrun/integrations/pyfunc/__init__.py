@@ -1,0 +1,1 @@
+"""Custom ``PythonModel``s and the generic ``PyFuncModel``."""

@@ -1,0 +1,1 @@
+"""PyTorch: the flavor (``torch.save``), Lightning and plain-loop autologging."""

@@ -1,0 +1,1 @@
+"""scikit-learn: the flavor (pickled estimators) and autologging of ``fit``."""

@@ -1,0 +1,16 @@
+"""Estimator parameters as run params: ``get_params(deep=True)``, each value ``str()``-ed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gitrun.integrations.autolog.values import as_param
+
+
+def estimator_params(estimator: Any) -> dict[str, str]:
+    """Every parameter of ``estimator`` and of the estimators inside it."""
+    try:
+        params = estimator.get_params(deep=True)
+    except Exception:  # noqa: BLE001 - a broken get_params leaves the run without params
+        return {}
+    return {str(key): as_param(value) for key, value in params.items()}

@@ -1,0 +1,1 @@
+"""Hugging Face Transformers: the flavor, ``GitrunCallback``, autologging, the mlflow alias."""
