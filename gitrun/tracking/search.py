@@ -22,7 +22,7 @@ from gitrun.core.index.grammar import (
 )
 from gitrun.core.index.index import RunIndex
 from gitrun.core.index.query import ExperimentSearch, RunSearch, View
-from gitrun.core.index.rows import IndexedExperiment, IndexedRun
+from gitrun.core.index.rows import IndexedExperiment
 from gitrun.core.records import layout
 from gitrun.errors import InvalidParameterValue, ResourceDoesNotExist
 from gitrun.tracking import entities as ent
@@ -73,19 +73,25 @@ def _experiment_ids(experiment_ids: Any) -> tuple[str, ...]:
     return tuple(str(e) for e in experiment_ids)
 
 
-def to_run(row: IndexedRun) -> ent.Run:
+def make_run(
+    run_id: str,
+    experiment_id: str,
+    run_name: str,
+    status: str,
+    user_id: str,
+    artifact_uri: str,
+    lifecycle_stage: str,
+    start_time: int,
+    end_time: int | None,
+    params: dict[str, str],
+    tags: dict[str, str],
+    metrics: dict[str, float],
+) -> ent.Run:
+    """A Run entity straight from the index's fields (no intermediate object per result)."""
     info = ent.RunInfo(
-        row.run_id,
-        row.run_name,
-        row.experiment_id,
-        row.user_id,
-        row.status,
-        row.start_time,
-        row.end_time,
-        row.artifact_uri,
-        row.lifecycle_stage,
+        run_id, run_name, experiment_id, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage
     )
-    return ent.Run(info, ent.RunData(metrics=row.metrics, params=row.params, tags=row.tags))
+    return ent.Run(info, ent.RunData(metrics=metrics, params=params, tags=tags))
 
 
 def to_experiment(row: IndexedExperiment) -> ent.Experiment:
@@ -124,8 +130,8 @@ def search_runs(
         view_of(run_view_type),
     )
     store.writer.flush()
-    page = index_for(store).search_runs(search, max_results, page_token)
-    return ent.PagedList([to_run(row) for row in page.items], page.token)
+    page = index_for(store).search_runs(search, max_results, page_token, make=make_run)
+    return ent.PagedList(page.items, page.token)
 
 
 def search_experiments(

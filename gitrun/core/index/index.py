@@ -18,7 +18,7 @@ import threading
 import warnings
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from gitrun.core.git.objects import Oid
 from gitrun.core.index import experiment_query, paging, run_query, sync
@@ -145,10 +145,27 @@ class RunIndex:
 
     # -- searching --------------------------------------------------------------------------------
 
+    @overload
     def search_runs(
         self, search: RunSearch, max_results: int, page_token: str | None = None
-    ) -> Page[IndexedRun]:
+    ) -> Page[IndexedRun]: ...
+
+    @overload
+    def search_runs(
+        self, search: RunSearch, max_results: int, page_token: str | None = None, *, make: Callable[..., T]
+    ) -> Page[T]: ...
+
+    def search_runs(
+        self,
+        search: RunSearch,
+        max_results: int,
+        page_token: str | None = None,
+        *,
+        make: Callable[..., Any] = IndexedRun,
+    ) -> Page[Any]:
         """One page of runs, in MLflow's order, after bringing the index up to date.
+
+        ``make`` builds each result from :class:`IndexedRun`'s fields, in order.
 
         Raises:
             InvalidParameterValue: ``max_results`` is out of bounds or the token does
@@ -160,13 +177,13 @@ class RunIndex:
         )
         offset = paging.decode_token(page_token, key)
 
-        def run(conn: sqlite3.Connection) -> list[IndexedRun]:
+        def run(conn: sqlite3.Connection) -> list[Any]:
             self._update(conn)
             if self._tip != self._plans_tip or len(self._plans) > 256:
                 self._plans.clear()
                 self._plans_tip = self._tip
             with _snapshot(conn):
-                return run_query.fetch_runs(conn, search, limit + 1, offset, self._plans)
+                return run_query.fetch_runs(conn, search, limit + 1, offset, self._plans, make)
 
         with self._lock:
             found = self._guarded(run)

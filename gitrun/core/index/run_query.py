@@ -17,14 +17,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Hashable, Mapping, MutableMapping
+from collections.abc import Callable, Hashable, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from gitrun.core.index.grammar import Clause
 from gitrun.core.index.query import PLAIN_OPS, RunSearch, text_condition
 from gitrun.core.index.rows import IndexedRun
 
+R = TypeVar("R")
 _TABLES = {"metric": "metrics", "param": "params", "tag": "tags"}
 _COLUMNS = {
     name: f"r.{name}"
@@ -236,12 +237,14 @@ def fetch_runs(
     limit: int,
     offset: int,
     plans: MutableMapping[Hashable, int | None] | None = None,
-) -> list[IndexedRun]:
+    make: Callable[..., R] = IndexedRun,  # type: ignore[assignment]  # R is IndexedRun by default
+) -> list[R]:
     """The runs on one page: their ids in order, then their rows in bulk.
 
     Sorting ids only keeps the sort small; a run's JSON data is read only when the
     run is on the page.  Call inside one read transaction (key ids must not change
-    between the statements).
+    between the statements).  ``make`` builds each result from :class:`IndexedRun`'s
+    fields, in order (the tracking layer builds its entities directly).
     """
     if not search.experiment_ids:
         return []
@@ -255,7 +258,7 @@ def fetch_runs(
         kids.update(conn.execute(f"SELECT key, kid FROM keys WHERE key IN ({marks})", names))  # noqa: S608
     sql, params = compile_runs(conn, search, kids, limit, offset, plans)
     rids = [row[0] for row in conn.execute(sql, params)]
-    found: dict[int, IndexedRun] = {}
+    found: dict[int, R] = {}
     for start in range(0, len(rids), _CHUNK):
         part = rids[start : start + _CHUNK]
         rows = conn.execute(_PAGE_ROWS.format(",".join("?" * len(part))), part).fetchall()
@@ -264,5 +267,5 @@ def fetch_runs(
         for (rid, run_id, exp, name, status, user, uri, stage, begin, end, _), data in zip(
             rows, datas, strict=True
         ):
-            found[rid] = IndexedRun(run_id, exp, name, status, user, uri, stage, begin, end, *data)
+            found[rid] = make(run_id, exp, name, status, user, uri, stage, begin, end, *data)
     return [found[rid] for rid in rids]
