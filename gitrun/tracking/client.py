@@ -58,9 +58,35 @@ class Client:
         """Soft delete: the experiment and its active runs become ``deleted``."""
         experiment_id = v.experiment_id(experiment_id)
         self.store.set_experiment_lifecycle(experiment_id, ent.LifecycleStage.DELETED)
+        writer = self.store.writer
+        for run in self._runs_of(experiment_id, ent.ViewType.ACTIVE_ONLY):
+            # Remembered so that restoring the experiment restores these runs, not runs
+            # the user had deleted on their own.
+            writer.update_info(
+                run.info.run_id,
+                {"lifecycle_stage": ent.LifecycleStage.DELETED, "deleted_with_experiment": True},
+                allow_deleted=True,
+            )
+        writer.flush()
 
     def restore_experiment(self, experiment_id: str) -> None:
-        self.store.set_experiment_lifecycle(v.experiment_id(experiment_id), ent.LifecycleStage.ACTIVE)
+        """Undo :meth:`delete_experiment`: the experiment and the runs it deleted."""
+        experiment_id = v.experiment_id(experiment_id)
+        self.store.set_experiment_lifecycle(experiment_id, ent.LifecycleStage.ACTIVE)
+        writer = self.store.writer
+        for run in self._runs_of(experiment_id, ent.ViewType.DELETED_ONLY):
+            if writer.read_info(run.info.run_id).get("deleted_with_experiment"):
+                writer.update_info(
+                    run.info.run_id,
+                    {"lifecycle_stage": ent.LifecycleStage.ACTIVE, "deleted_with_experiment": False},
+                    allow_deleted=True,
+                )
+        writer.flush()
+
+    def _runs_of(self, experiment_id: str, view: int) -> list[ent.Run]:
+        from gitrun.tracking.search import collect_runs
+
+        return collect_runs(self.store, [experiment_id], run_view_type=view, max_results=10**9)
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
         self.store.rename_experiment(v.experiment_id(experiment_id), v.experiment_name(new_name))
@@ -88,8 +114,10 @@ class Client:
                 f"Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different "
                 f"values (run_name='{run_name}', mlflow.runName='{clean['mlflow.runName']}')."
             )
+        # Not owned by this process (MLflow's client is stateless): it stays RUNNING until
+        # someone calls set_terminated, even after this process exits.
         run_id = self.store.create_run(
-            v.experiment_id(experiment_id), run_name=run_name, tags=clean, start_time=start_time
+            v.experiment_id(experiment_id), run_name=run_name, tags=clean, start_time=start_time, owned=False
         )
         return self.get_run(run_id)
 

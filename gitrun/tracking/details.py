@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from gitrun.core.artifacts.view import ArtifactEntry, parse_entries
 from gitrun.core.records import layout
 from gitrun.errors import GitrunError
 from gitrun.tracking import entities as ent
@@ -29,7 +30,9 @@ class RunDetails:
     environment: dict[str, Any]
     parent_run_id: str | None
     child_run_ids: list[str]
-    artifacts: list[ent.FileInfo] = field(default_factory=list)
+    artifacts: dict[str, ArtifactEntry] = field(default_factory=dict)
+    """As logged: a file, or a folder logged whole (its digest is its manifest's)."""
+    inputs: dict[str, ArtifactEntry] = field(default_factory=dict)
 
     @property
     def packages(self) -> dict[str, str]:
@@ -72,7 +75,22 @@ def run_details(store: TrackingStore, run_id: str) -> RunDetails:
         environment=_environment(store, run_id),
         parent_run_id=run.data.tags.get("mlflow.parentRunId") or run.record.get("parent_run_id"),
         child_run_ids=search.child_run_ids(store, run_id),
+        artifacts=_entries(store, run_id, "artifacts"),
+        inputs=_entries(store, run_id, "inputs"),
     )
+
+
+def _entries(store: TrackingStore, run_id: str, kind: str) -> dict[str, ArtifactEntry]:
+    try:
+        if kind == "artifacts":
+            from gitrun.tracking.artifacts.records import read_entries
+
+            return dict(sorted(read_entries(store, run_id).items()))
+        from gitrun.tracking.inputs import recorded_entries
+
+        return dict(sorted(parse_entries(recorded_entries(store, run_id)).items()))
+    except GitrunError:
+        return {}  # a damaged record: show the rest of the run
 
 
 @dataclass(frozen=True)

@@ -237,6 +237,7 @@ class TrackingStore:
         start_time: int | None = None,
         parent_run_id: str | None = None,
         inherit_code_from: str | None = None,
+        owned: bool = True,
     ) -> str:
         experiment = self.get_experiment(experiment_id)
         if experiment.lifecycle_stage != ent.LifecycleStage.ACTIVE:
@@ -284,7 +285,8 @@ class TrackingStore:
             # Lets the post-commit hook find, by one indexed query, the runs whose code a
             # new commit contains exactly.
             tags.setdefault("gitrun.git.tree", str(tree))
-        self.writer.create_run(run_id, info, tags, files)
+        # An owned run is this process's: if the process dies, recovery marks it KILLED.
+        self.writer.create_run(run_id, info, tags, files, owned=owned)
         return run_id
 
     def _inherited_code(self, run_id: str) -> tuple[dict[str, Any], Oid] | None:

@@ -151,7 +151,23 @@ def test_show_json(runs: dict[str, str]) -> None:
     assert sorted(data["child_run_ids"]) == sorted([runs["lr-0.1"], runs["lr-0.01"]])
     assert data["code"]["commit"] and data["code"]["dirty"] is False
     assert data["environment"]["python"] and data["environment"]["packages"] > 0
-    assert data["artifacts"] == [] and data["params"] == {"kind": "grid"}
+    assert data["artifacts"] == {} and data["inputs"] == {} and data["params"] == {"kind": "grid"}
+
+
+def test_show_lists_artifacts_and_inputs(in_repo: Path) -> None:
+    import hashlib
+
+    (in_repo / "data.csv").write_text("a\n1\n")
+    with gitrun.start_run() as run:
+        gitrun.log_text("hello", "notes/readme.txt")
+        gitrun.log_input(in_repo / "data.csv")
+    data = json.loads(run_cli("show", run.info.run_id, "--json").output)
+    assert data["artifacts"] == {
+        "notes/readme.txt": {"digest": "sha256:" + hashlib.sha256(b"hello").hexdigest(), "size": 5}
+    }
+    assert list(data["inputs"]) == ["data.csv"]
+    text = run_cli("show", run.info.run_id).output
+    assert "notes/readme.txt" in text and "data.csv" in text and "Artifacts: (none)" not in text
 
 
 def test_show_resolves_prefixes_like_git(runs: dict[str, str]) -> None:

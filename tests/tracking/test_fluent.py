@@ -299,3 +299,33 @@ def test_outside_any_repository_uses_a_standalone_store(
     assert (outside / ".gitrun" / "HEAD").exists()
     assert gitrun.get_run(run.info.run_id).data.metrics == {"m": 1.0}
     assert "code" not in gitrun.get_run(run.info.run_id).record
+
+
+def test_deleting_an_experiment_deletes_its_runs_and_restoring_restores_them() -> None:
+    client = MlflowClient()
+    experiment = gitrun.set_experiment("to-delete")
+    with gitrun.start_run() as kept:
+        pass
+    with gitrun.start_run() as deleted_before:
+        pass
+    client.delete_run(deleted_before.info.run_id)
+    client.delete_experiment(experiment.experiment_id)
+    assert client.get_experiment(experiment.experiment_id).lifecycle_stage == "deleted"
+    assert client.get_run(kept.info.run_id).info.lifecycle_stage == "deleted"
+    assert gitrun.search_runs([experiment.experiment_id], output_format="list") == []
+    client.restore_experiment(experiment.experiment_id)
+    assert client.get_run(kept.info.run_id).info.lifecycle_stage == "active"
+    # A run the user had deleted on its own stays deleted.
+    assert client.get_run(deleted_before.info.run_id).info.lifecycle_stage == "deleted"
+
+
+def test_client_created_runs_outlive_their_process(in_repo: Path) -> None:
+    out = _run_script(
+        in_repo,
+        """
+        import gitrun
+        print(gitrun.MlflowClient().create_run("0").info.run_id)
+    """,
+    )
+    assert out.returncode == 0, out.stderr
+    assert gitrun.get_run(out.stdout.strip()).info.status == "RUNNING"  # as in MLflow

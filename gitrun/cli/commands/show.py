@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from gitrun.cli import render
+from gitrun.cli.commands.artifacts import fmt_size
 from gitrun.cli.commands.runs import run_json
 from gitrun.cli.context import cli_context
 
@@ -22,7 +23,8 @@ def details_json(details: Any) -> dict[str, Any]:
         "packages": details.packages,
         "parent_run_id": details.parent_run_id,
         "child_run_ids": details.child_run_ids,
-        "artifacts": [],
+        "artifacts": {path: entry.to_record() for path, entry in details.artifacts.items()},
+        "inputs": {path: entry.to_record() for path, entry in details.inputs.items()},
     }
 
 
@@ -92,5 +94,17 @@ def show(run: str, as_json: bool) -> int:
     _pairs(obj.color, "Tags", sorted(data.tags.items()))
     out.print(f"Parent: {details.parent_run_id or '(none)'}")
     out.print(f"Children: {', '.join(details.child_run_ids) if details.child_run_ids else '(none)'}")
-    out.print("Artifacts: (none)")
+    for title, entries in (("Artifacts", details.artifacts), ("Inputs", details.inputs)):
+        if not entries:
+            out.print(f"{title}: (none)")
+            continue
+        rows = [
+            [
+                path + ("/" if e.is_dir else ""),
+                fmt_size(e.size) + (f", {e.files} files" if e.is_dir else ""),
+                str(e.digest),
+            ]
+            for path, e in entries.items()
+        ]
+        render.print_table(["path", "size", "digest"], rows, color=obj.color, title=title)
     return 0
