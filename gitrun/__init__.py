@@ -120,7 +120,6 @@ _LAZY_SUBMODULES = frozenset(
         "keras",
         "tensorflow",
         "transformers",
-        "data",
     }
 )
 
