@@ -8,6 +8,7 @@ reads in the same process and committed together.
 from __future__ import annotations
 
 import atexit
+import gc
 import hashlib
 import os
 import threading
@@ -345,9 +346,17 @@ class TrackingStore:
         if entry is None:
             return []
         out: list[ent.Metric] = []
-        for name, chunk in sorted(self.repo.read_tree(entry.oid).items()):
-            steps, timestamps, values = series.decode_chunk(self.repo.read_blob(chunk.oid), name)
-            out += ent.Metric.many(key, values, timestamps, steps, run_id)
+        # No cycle can form here; the collector would run again and again while a long
+        # series allocates its points (measured: a third of the time).
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            for name, chunk in sorted(self.repo.read_tree(entry.oid).items()):
+                steps, timestamps, values = series.decode_chunk(self.repo.read_blob(chunk.oid), name)
+                out += ent.Metric.many(key, values, timestamps, steps, run_id)
+        finally:
+            if enabled:
+                gc.enable()
         return out
 
     def close(self) -> None:
