@@ -13,8 +13,10 @@ its sqlite store and its file store; they are built once per work folder.
 
 Each invocation adds ``--repeats`` runs to every repository (the update figure).
 
-Figures (medians of ``--repeats``):
-  warm   one process, the search repeated after a first (untimed) one;
+Figures (medians of ``--repeats``, warm searches of ``--warm-repeats``):
+  warm   one process, the search repeated after a first (untimed) one; at the size
+         MLflow is measured, gitrun is sampled before and after MLflow (the
+         machine's speed drifts by up to 2x over minutes here);
   cold   a whole new process each time: python start, import, search, exit;
   update gitrun's index update after one new run (logged through the public API);
   build  gitrun's first full index build (index file deleted, one update).
@@ -131,7 +133,7 @@ def export_runs(path: str, runs: int) -> None:
             )
 
 
-def mlflow_side(workdir: str, runs: int, repeats: int) -> dict[str, dict[str, Any]]:
+def mlflow_side(workdir: str, runs: int, repeats: int, warm_repeats: int) -> dict[str, dict[str, Any]]:
     python = common.mlflow_python()
     where = os.path.join(workdir, f"mlflow-{runs}")
     os.makedirs(where, exist_ok=True)
@@ -146,7 +148,8 @@ def mlflow_side(workdir: str, runs: int, repeats: int) -> dict[str, dict[str, An
             print(f"  MLflow {kind} store: {runs} runs loaded in {loaded['load_s']:.0f} s", file=sys.stderr)
             with open(marker, "w", encoding="utf-8") as fh:
                 fh.write(json.dumps(loaded))
-        warm = worker(python, "mlflow", "warm", uri, repeats=repeats)
+        # A warm search of the file store takes ~20 s: fewer samples of it.
+        warm = worker(python, "mlflow", "warm", uri, repeats=warm_repeats if kind == "sqlite" else repeats)
         cold_ms = cold([python, WORKER, "mlflow", "once", "--store", uri], repeats)
         out[kind] = {"warm_ms": warm["ms"], "cold_ms": cold_ms, "results": warm["results"]}
     return out
@@ -161,7 +164,10 @@ def main() -> None:
         "--mlflow-size", type=int, default=None, help="runs for MLflow (default: smallest size)"
     )
     parser.add_argument("--no-mlflow", action="store_true")
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=5, help="samples of slow workloads")
+    parser.add_argument(
+        "--warm-repeats", type=int, default=21, help="samples of a warm search (MLflow file store: --repeats)"
+    )
     parser.add_argument("--workdir", default=None, help="where repositories and stores are kept (reused)")
     args = parser.parse_args()
     workdir = args.workdir or tempfile.mkdtemp(prefix="bench-search-")
@@ -172,7 +178,7 @@ def main() -> None:
     for size in sorted(args.sizes):
         path = repo_with_runs(workdir, size)
         build, updates = gitrun_build_and_update(path, size, args.repeats)
-        warm = worker(sys.executable, "gitrun", "warm", path, repeats=args.repeats)
+        warm = worker(sys.executable, "gitrun", "warm", path, repeats=args.warm_repeats)
         argv = [sys.executable, "-c", COLD.format(store=path, filter=FILTER, order=ORDER_BY)]
         cold_ms = cold(argv, args.repeats)
         raw[str(size)] = {
@@ -184,8 +190,13 @@ def main() -> None:
         }
         theirs: dict[str, Any] = {}
         if not args.no_mlflow and size == (args.mlflow_size or min(args.sizes)):
-            theirs = mlflow_side(workdir, size, args.repeats)
+            theirs = mlflow_side(workdir, size, args.repeats, args.warm_repeats)
             raw[f"mlflow-{size}"] = theirs
+            # The machine's speed drifts over minutes: sample gitrun again after MLflow,
+            # so that both medians span the same stretch of time.
+            again = worker(sys.executable, "gitrun", "warm", path, repeats=args.warm_repeats)
+            warm["ms"] += again["ms"]
+            raw[str(size)]["warm_ms"] = warm["ms"]
         label = f"{size // 1000}k" if size >= 1000 else str(size)
         note = f"{warm['results']} runs returned"
         rows += [

@@ -73,27 +73,6 @@ def _experiment_ids(experiment_ids: Any) -> tuple[str, ...]:
     return tuple(str(e) for e in experiment_ids)
 
 
-def make_run(
-    run_id: str,
-    experiment_id: str,
-    run_name: str,
-    status: str,
-    user_id: str,
-    artifact_uri: str,
-    lifecycle_stage: str,
-    start_time: int,
-    end_time: int | None,
-    params: dict[str, str],
-    tags: dict[str, str],
-    metrics: dict[str, float],
-) -> ent.Run:
-    """A Run entity straight from the index's fields (no intermediate object per result)."""
-    info = ent.RunInfo(
-        run_id, run_name, experiment_id, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage
-    )
-    return ent.Run(info, ent.RunData(metrics=metrics, params=params, tags=tags))
-
-
 def to_experiment(row: IndexedExperiment) -> ent.Experiment:
     return ent.Experiment(
         row.experiment_id,
@@ -130,7 +109,7 @@ def search_runs(
         view_of(run_view_type),
     )
     store.writer.flush()
-    page = index_for(store).search_runs(search, max_results, page_token, make=make_run)
+    page = index_for(store).search_runs(search, max_results, page_token, make=ent.run_from_fields)
     return ent.PagedList(page.items, page.token)
 
 

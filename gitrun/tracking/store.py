@@ -8,7 +8,6 @@ reads in the same process and committed together.
 from __future__ import annotations
 
 import atexit
-import gc
 import hashlib
 import os
 import threading
@@ -17,6 +16,7 @@ import uuid
 from typing import Any
 
 from gitrun.core import location as loc
+from gitrun.core.allocation import collector_paused
 from gitrun.core.git.objects import MODE_BLOB, MODE_TREE, Oid
 from gitrun.core.git.repo import Repository
 from gitrun.core.records import layout, merge, series
@@ -346,17 +346,10 @@ class TrackingStore:
         if entry is None:
             return []
         out: list[ent.Metric] = []
-        # No cycle can form here; the collector would run again and again while a long
-        # series allocates its points (measured: a third of the time).
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with collector_paused():
             for name, chunk in sorted(self.repo.read_tree(entry.oid).items()):
                 steps, timestamps, values = series.decode_chunk(self.repo.read_blob(chunk.oid), name)
                 out += ent.Metric.many(key, values, timestamps, steps, run_id)
-        finally:
-            if enabled:
-                gc.enable()
         return out
 
     def close(self) -> None:

@@ -6,6 +6,7 @@ two experiments and every status.  Expected results are written out by run name.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ import pytest
 
 import gitrun
 from gitrun import MlflowClient, ViewType
-from gitrun.entities import Metric, Param
+from gitrun.entities import Metric, Param, Run, RunData, RunInfo, RunInputs, RunOutputs
 from gitrun.errors import INVALID_PARAMETER_VALUE, InvalidParameterValue
 from gitrun.tracking import store as tracking_store
 from tests.conftest import GIT_IDENTITY, git
@@ -259,6 +260,16 @@ def test_results_equal_get_run(fx: Fixture, client: MlflowClient) -> None:
             assert value == stored.data.metrics[key] or (
                 math.isnan(value) and math.isnan(stored.data.metrics[key])
             )
+        # Search pages build entities without __init__ (run_from_fields): the same
+        # values, types and immutability as ordinary construction, nothing shared.
+        assert run == Run(run.info, RunData(run.data.metrics, run.data.params, run.data.tags))
+        assert run.info == RunInfo(**{f.name: getattr(run.info, f.name) for f in dataclasses.fields(RunInfo)})
+        assert (run.inputs, run.outputs, run.record) == (RunInputs(), RunOutputs(), {})
+        assert all(type(v) is float for v in run.data.metrics.values())
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            run.info.status = "KILLED"  # type: ignore[misc]
+    assert runs[0].inputs.dataset_inputs is not runs[1].inputs.dataset_inputs
+    assert runs[0].data.metrics is not runs[1].data.metrics
 
 
 def test_nested_run_carries_its_parent(fx: Fixture) -> None:

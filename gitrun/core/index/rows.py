@@ -8,8 +8,10 @@ same run read with ``get_run``.
 from __future__ import annotations
 
 import math
+import sys
 import warnings
-from collections.abc import Callable, Mapping
+from array import array
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,3 +145,23 @@ def read_experiment(repo: Repository, experiment_id: str, blob: Oid) -> IndexedE
 def sql_metric(value: float) -> float | None:
     """A metric value as stored: NaN becomes NULL (see :mod:`schema`)."""
     return None if math.isnan(value) else value
+
+
+_BIG_ENDIAN = sys.byteorder == "big"
+
+
+def pack_values(values: Iterable[float]) -> bytes:
+    """Metric values as the index stores them: little-endian float64s, NaN and ±inf kept."""
+    packed = array("d", values)
+    if _BIG_ENDIAN:
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def unpack_values(data: bytes) -> list[float]:
+    """The values of :func:`pack_values` (of one run, or of several concatenated)."""
+    values = array("d")
+    values.frombytes(data)
+    if _BIG_ENDIAN:
+        values.byteswap()
+    return values.tolist()

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Hashable, Mapping, MutableMapping
+from collections.abc import Callable, Hashable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from gitrun.core.allocation import collector_paused
 from gitrun.core.index.grammar import Clause
 from gitrun.core.index.query import PLAIN_OPS, RunSearch, text_condition
-from gitrun.core.index.rows import IndexedRun
+from gitrun.core.index.rows import IndexedRun, unpack_values
 
 R = TypeVar("R")
 _TABLES = {"metric": "metrics", "param": "params", "tag": "tags"}
@@ -33,11 +34,11 @@ _COLUMNS = {
 }
 _DATASET_COLUMNS = {"name": "name", "digest": "digest", "context": "context"}
 _COUNT_CAP = 20_000
-_PAGE_ROWS = (
-    "SELECT r.rid, r.run_id, r.experiment_id, r.run_name, r.status, r.user_id, r.artifact_uri, "
-    "r.lifecycle_stage, r.start_time, r.end_time, d.data FROM runs r JOIN run_data d ON d.rid = r.rid "
-    "WHERE r.rid IN ({})"
+_RUN_COLUMNS = (
+    "r.rid, r.run_id, r.experiment_id, r.run_name, r.status, r.user_id, r.artifact_uri, "
+    "r.lifecycle_stage, r.start_time, r.end_time"
 )
+_PAGE_DATA = "SELECT rid, data, metric_values FROM run_data WHERE rid IN ({})"
 _CHUNK = 500  # ids per IN list, well below SQLite's limit on bound parameters
 
 
@@ -225,7 +226,7 @@ def compile_runs(
             where.append(c.check)
             params += c.check_params
     sql = (
-        f"SELECT r.rid {head} {' '.join(order_joins)} WHERE {' AND '.join(where)} "
+        f"SELECT {_RUN_COLUMNS} {head} {' '.join(order_joins)} WHERE {' AND '.join(where)} "
         f"ORDER BY {', '.join(order)} LIMIT ? OFFSET ?"
     )
     return sql, [*params, limit, offset]
@@ -239,12 +240,13 @@ def fetch_runs(
     plans: MutableMapping[Hashable, int | None] | None = None,
     make: Callable[..., R] = IndexedRun,  # type: ignore[assignment]  # R is IndexedRun by default
 ) -> list[R]:
-    """The runs on one page: their ids in order, then their rows in bulk.
+    """The runs on one page: their info columns in order, then their data in bulk.
 
-    Sorting ids only keeps the sort small; a run's JSON data is read only when the
-    run is on the page.  Call inside one read transaction (key ids must not change
-    between the statements).  ``make`` builds each result from :class:`IndexedRun`'s
-    fields, in order (the tracking layer builds its entities directly).
+    Sorting the slim ``runs`` columns only keeps the sort small; a run's params,
+    tags and metrics are read only when the run is on the page.  Call inside one
+    read transaction (key ids must not change between the statements).  ``make``
+    builds each result from :class:`IndexedRun`'s fields, in order (the tracking
+    layer builds its entities directly).
     """
     if not search.experiment_ids:
         return []
@@ -257,15 +259,36 @@ def fetch_runs(
         marks = ",".join("?" * len(names))
         kids.update(conn.execute(f"SELECT key, kid FROM keys WHERE key IN ({marks})", names))  # noqa: S608
     sql, params = compile_runs(conn, search, kids, limit, offset, plans)
-    rids = [row[0] for row in conn.execute(sql, params)]
-    found: dict[int, R] = {}
-    for start in range(0, len(rids), _CHUNK):
-        part = rids[start : start + _CHUNK]
-        rows = conn.execute(_PAGE_ROWS.format(",".join("?" * len(part))), part).fetchall()
-        # One decode for the whole chunk: per-call overhead is most of a small document's cost.
-        datas = json.loads("[" + ",".join(row[-1] for row in rows) + "]")
-        for (rid, run_id, exp, name, status, user, uri, stage, begin, end, _), data in zip(
-            rows, datas, strict=True
-        ):
-            found[rid] = make(run_id, exp, name, status, user, uri, stage, begin, end, *data)
-    return [found[rid] for rid in rids]
+    page = conn.execute(sql, params).fetchall()
+    results: list[R] = []
+    with collector_paused():  # a page of runs is thousands of acyclic objects
+        for start in range(0, len(page), _CHUNK):
+            part = page[start : start + _CHUNK]
+            ids = [row[0] for row in part]
+            data = dict.fromkeys(ids)
+            for rid, text, values in conn.execute(_PAGE_DATA.format(",".join("?" * len(ids))), ids):
+                data[rid] = (text, values)
+            results.extend(_build(part, data, make))
+    return results
+
+
+def _build(
+    runs: list[Any], data: Mapping[int, tuple[str, bytes] | None], make: Callable[..., R]
+) -> Iterator[R]:
+    """A result for each row of ``_RUN_COLUMNS``, with its ``run_data`` by rid."""
+    documents = [data[row[0]] for row in runs]
+    if None in documents:
+        raise sqlite3.DatabaseError("run_data: a run has no row")  # rebuilds the index
+    # One decode for all the rows: per-call overhead is most of a small document's cost.
+    datas = json.loads("[" + ",".join(d[0] for d in documents) + "]")  # type: ignore[index]
+    values = unpack_values(b"".join(d[1] for d in documents))  # type: ignore[index]
+    if len(values) != sum(len(names) for _, _, names in datas):
+        raise sqlite3.DatabaseError("run_data: metric names and values disagree")  # rebuilds the index
+    # zip stops at the end of a run's names without taking a value from the next run.
+    following = iter(values)
+    for (_, run_id, exp, name, status, user, uri, stage, begin, end), (params, tags, names) in zip(
+        runs, datas, strict=True
+    ):
+        yield make(
+            run_id, exp, name, status, user, uri, stage, begin, end, params, tags, dict(zip(names, following))
+        )

@@ -125,7 +125,7 @@ class IndexWriter:
             if rid is None:
                 rid = self._next_rid
                 self._next_rid += 1
-            data = json.dumps([run.params, run.tags, run.metrics], separators=(",", ":"))
+            data = json.dumps([run.params, run.tags, list(run.metrics)], separators=(",", ":"))
             run_rows.append(
                 (
                     rid,
@@ -141,13 +141,13 @@ class IndexWriter:
                     run.end_time,
                 )
             )
-            data_rows.append((rid, data))
+            data_rows.append((rid, data, rows.pack_values(run.metrics.values())))
             kid = self._kid
             param_rows += [(rid, kid(k), v) for k, v in run.params.items()]
             tag_rows += [(rid, kid(k), v) for k, v in run.tags.items()]
             metric_rows += [(rid, kid(k), rows.sql_metric(v)) for k, v in run.metrics.items()]
         self.conn.executemany("INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?)", run_rows)
-        self.conn.executemany("INSERT INTO run_data VALUES (?,?)", data_rows)
+        self.conn.executemany("INSERT INTO run_data VALUES (?,?,?)", data_rows)
         self.conn.executemany("INSERT INTO params VALUES (?,?,?)", param_rows)
         self.conn.executemany("INSERT INTO tags VALUES (?,?,?)", tag_rows)
         self.conn.executemany("INSERT INTO metrics VALUES (?,?,?)", metric_rows)

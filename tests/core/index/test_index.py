@@ -171,6 +171,19 @@ def test_garbage_under_an_open_connection(in_repo: Path) -> None:
     assert snapshot(index) == snapshot(index_of(in_repo))
 
 
+def test_metric_values_that_disagree_with_their_names_rebuild_the_index(in_repo: Path) -> None:
+    client = MlflowClient()
+    make_runs(client, 3)
+    index = index_of(in_repo)
+    before = snapshot(index)
+    index.close()
+    with sqlite3.connect(index.path) as conn:  # one value short: a page would pair names wrongly
+        conn.execute("UPDATE run_data SET metric_values = substr(metric_values, 1, 8) WHERE rid = 2")
+    reopened = index_of(in_repo)
+    assert snapshot(reopened) == before
+    assert reopened.last_update is not None and reopened.last_update.full
+
+
 def test_other_schema_version_and_unknown_tip_are_rebuilt(in_repo: Path, tmp_path: Path) -> None:
     client = MlflowClient()
     make_runs(client, 3)

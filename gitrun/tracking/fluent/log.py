@@ -1,0 +1,203 @@
+"""The fluent logging calls: params, metrics, tags, inputs, artifacts, and search.
+
+Each logs to the run on top of this thread's stack (starting one, as MLflow does,
+when none is active) or to ``run_id`` where the call takes one.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from gitrun.tracking import entities as ent
+from gitrun.tracking import validation as v
+from gitrun.tracking.client import Client
+from gitrun.tracking.fluent.context import _client, _resolve_experiment_id
+from gitrun.tracking.fluent.runs import _local, _run_id, _stack
+from gitrun.tracking.validation import _INT64, _valid_keys
+
+
+def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
+    """Log a parameter (stored as ``str(value)``); returns the value."""
+    return _client().log_param(_run_id(), key, value)
+
+
+def log_params(params: dict[str, Any], synchronous: bool | None = None, run_id: str | None = None) -> None:
+    client = _client()
+    target = run_id or _run_id()
+    clean = {v.validate_key(k, "param"): v.param_value(k, val) for k, val in params.items()}
+    client.store.writer.log_params(target, clean)
+
+
+def log_metric(
+    key: str,
+    value: Any,
+    step: int | None = None,
+    synchronous: bool | None = None,
+    timestamp: int | None = None,
+    run_id: str | None = None,
+    **_: Any,
+) -> None:
+    """Log one point of a metric series (step defaults to 0, timestamp to now in ms).
+
+    This is the hot path: a few microseconds, no git work (see docs/architecture.md).
+    """
+    stack = getattr(_local, "stack", None)
+    if stack and run_id is None:
+        active = stack[-1]
+        writer, target = active._writer, active._run_id
+    else:
+        target = run_id or _run_id()
+        writer = _client().store.writer
+    if key not in _valid_keys:
+        v.validate_key(key, "metric")
+    if type(value) is not float:
+        value = v.metric_value(key, value)
+    ts = int(time.time() * 1000) if timestamp is None else v.metric_timestamp(timestamp)
+    if step is None:
+        step = 0
+    elif type(step) is not int or not -_INT64 <= step < _INT64:
+        step = v.metric_step(step)
+    writer.log_metric(target, key, value, step, ts)
+
+
+def log_metrics(
+    metrics: dict[str, Any],
+    step: int | None = None,
+    synchronous: bool | None = None,
+    run_id: str | None = None,
+    timestamp: int | None = None,
+    **_: Any,
+) -> None:
+    """Log several metrics at one step and timestamp."""
+    target = run_id or _run_id()
+    ts = int(time.time() * 1000) if timestamp is None else v.metric_timestamp(timestamp)
+    step_ = v.metric_step(step)
+    points = [(v.validate_key(k, "metric"), v.metric_value(k, val), step_, ts) for k, val in metrics.items()]
+    _client().store.writer.log_metrics(target, points)
+
+
+def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
+    _client().set_tag(_run_id(), key, value)
+
+
+def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> None:
+    client = _client()
+    clean = Client._clean_tags(tags)
+    client._set_tags(_run_id(), clean)
+
+
+def delete_tag(key: str) -> None:
+    _client().delete_tag(_run_id(), key)
+
+
+def flush() -> None:
+    """Commit everything buffered in this process now (normally on a schedule)."""
+    _client().flush()
+
+
+def log_input(path: Any, run_id: str | None = None) -> None:
+    """Declare a file or folder the active run reads (hashed, stored, restored on reproduce)."""
+    _client().log_input(run_id or _run_id(), path)
+
+
+def log_artifact(local_path: Any, artifact_path: str | None = None, run_id: str | None = None) -> None:
+    """Log a file or directory into the active run (started if none is active)."""
+    _client().log_artifact(run_id or _run_id(), local_path, artifact_path)
+
+
+def log_artifacts(local_dir: Any, artifact_path: str | None = None, run_id: str | None = None) -> None:
+    """Log the contents of a directory under ``artifact_path`` (the run's root for None)."""
+    _client().log_artifacts(run_id or _run_id(), local_dir, artifact_path)
+
+
+def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
+    _client().log_text(run_id or _run_id(), text, artifact_file)
+
+
+def log_dict(dictionary: Any, artifact_file: str, run_id: str | None = None) -> None:
+    _client().log_dict(run_id or _run_id(), dictionary, artifact_file)
+
+
+def log_stream(stream: Any, artifact_file: str, run_id: str | None = None) -> None:
+    _client().log_stream(run_id or _run_id(), stream, artifact_file)
+
+
+def log_figure(
+    figure: Any, artifact_file: str, *, save_kwargs: dict[str, Any] | None = None, run_id: str | None = None
+) -> None:
+    _client().log_figure(run_id or _run_id(), figure, artifact_file, save_kwargs=save_kwargs)
+
+
+def log_image(
+    image: Any,
+    artifact_file: str | None = None,
+    key: str | None = None,
+    step: int | None = None,
+    timestamp: int | None = None,
+    synchronous: bool | None = None,
+    run_id: str | None = None,
+) -> None:
+    _client().log_image(run_id or _run_id(), image, artifact_file, key, step, timestamp)
+
+
+def get_artifact_uri(artifact_path: str | None = None) -> str:
+    """``runs:/<run_id>[/<artifact_path>]`` of the active run (started, with a warning, if none)."""
+    from gitrun.tracking.artifacts.api import artifact_uri
+
+    if not _stack():
+        import warnings
+
+        warnings.warn("get_artifact_uri: no active run, starting one", stacklevel=2)
+    return artifact_uri(_run_id(), artifact_path)
+
+
+def search_runs(
+    experiment_ids: Any = None,
+    filter_string: str = "",
+    run_view_type: int = ent.ViewType.ACTIVE_ONLY,
+    max_results: int = 100_000,
+    order_by: list[str] | None = None,
+    output_format: str = "pandas",
+    search_all_experiments: bool = False,
+    experiment_names: list[str] | None = None,
+) -> Any:
+    """Runs matching an MLflow filter, as a pandas DataFrame (or ``output_format="list"``).
+
+    Without ``experiment_ids`` or ``experiment_names`` the active experiment is
+    searched (all active ones with ``search_all_experiments=True``).  The DataFrame
+    has MLflow's columns: run_id, experiment_id, status, artifact_uri, start_time,
+    end_time, then ``metrics.*``, ``params.*`` and ``tags.*``.
+    """
+    from gitrun.tracking import search
+
+    return search.fluent_search_runs(
+        _client().store,
+        _resolve_experiment_id,
+        experiment_ids=experiment_ids,
+        filter_string=filter_string,
+        run_view_type=run_view_type,
+        max_results=max_results,
+        order_by=order_by,
+        output_format=output_format,
+        search_all_experiments=search_all_experiments,
+        experiment_names=experiment_names,
+    )
+
+
+def search_experiments(
+    view_type: int = ent.ViewType.ACTIVE_ONLY,
+    max_results: int | None = None,
+    filter_string: str | None = None,
+    order_by: list[str] | None = None,
+) -> list[ent.Experiment]:
+    """Every experiment matching a filter (up to ``max_results``), newest first."""
+    from gitrun.tracking import search
+
+    return search.all_experiments(
+        _client().store,
+        view_type=view_type,
+        filter_string=filter_string,
+        order_by=order_by,
+        max_results=max_results,
+    )

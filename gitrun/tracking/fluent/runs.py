@@ -1,0 +1,311 @@
+"""The fluent run stack: start, resume and end runs (MLflow's semantics).
+
+State kept here and only here: a per-thread stack of active runs (every thread's
+stack is known, so that runs left active are ended at interpreter exit), the last
+run each thread ended, and whether the script is dying of an uncaught exception.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+import threading
+from types import TracebackType
+from typing import Any
+
+from gitrun.errors import GitrunError, InvalidParameterValue, ResourceDoesNotExist
+from gitrun.tracking import entities as ent
+from gitrun.tracking import validation as v
+from gitrun.tracking.client import Client
+from gitrun.tracking.fluent import context
+from gitrun.tracking.fluent.context import (
+    _client,
+    _context_tags,
+    _resolve_experiment_id,
+    active_experiment_id,
+)
+
+RUN_ID_ENVS = ("GITRUN_RUN_ID", "MLFLOW_RUN_ID")
+
+_local = threading.local()
+_all_stacks: list[list[ActiveRun]] = []
+_stacks_lock = threading.Lock()
+_crashed = False
+_end_run_hooks: list[Any] = []
+"""Callables ``hook(run_id, status)`` run as ``end_run`` ends a run, before it is
+terminated (integrations that log at the end of a run: ``gitrun.pytorch.autolog``).
+A hook must not raise."""
+
+
+def _stack() -> list[ActiveRun]:
+    stack: list[ActiveRun] | None = getattr(_local, "stack", None)
+    if stack is None:
+        stack = []
+        _local.stack = stack
+        with _stacks_lock:
+            _all_stacks.append(stack)
+    return stack
+
+
+class ActiveRun:
+    """A run on the active stack; a context manager that ends it.
+
+    ``.info`` and ``.data`` are a snapshot taken when the run started (as in MLflow);
+    use :func:`get_run` for current values.
+    """
+
+    def __init__(self, run: ent.Run, client: Client | None = None) -> None:
+        self._run = run
+        self._client = client
+        # Kept at hand for log_metric's fast path.
+        self._run_id = run.info.run_id
+        self._writer = (client or _client()).store.writer
+
+    @property
+    def info(self) -> ent.RunInfo:
+        return self._run.info
+
+    @property
+    def data(self) -> ent.RunData:
+        return self._run.data
+
+    @property
+    def inputs(self) -> ent.RunInputs:
+        return self._run.inputs
+
+    def __enter__(self) -> ActiveRun:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if any(r.info.run_id == self.info.run_id for r in _stack()):
+            if exc_type is None:
+                status = ent.RunStatus.FINISHED
+            elif issubclass(exc_type, KeyboardInterrupt):
+                status = ent.RunStatus.KILLED  # gitrun: Ctrl-C is KILLED (MLflow says FAILED)
+            else:
+                status = ent.RunStatus.FAILED
+            end_run(status)
+
+    def __repr__(self) -> str:
+        return f"<ActiveRun: run_id={self.info.run_id!r}, run_name={self.info.run_name!r}>"
+
+
+def start_run(
+    run_id: str | None = None,
+    experiment_id: str | None = None,
+    run_name: str | None = None,
+    nested: bool = False,
+    parent_run_id: str | None = None,
+    tags: dict[str, Any] | None = None,
+    description: str | None = None,
+    log_system_metrics: bool | None = None,
+) -> ActiveRun:
+    """Start a new run, or resume one, and push it on this thread's active stack."""
+    if experiment_id is not None:
+        experiment_id = v.experiment_id(experiment_id)
+    stack = _stack()
+    if stack and not nested:
+        raise Exception(  # noqa: TRY002 - MLflow raises a plain Exception here
+            f"Run with UUID {stack[0].info.run_id} is already active. To start a new run, first end "
+            "the current run with gitrun.end_run(). To start a nested run, call start_run with nested=True"
+        )
+    client = _client()
+    user_tags = {k: val for k, val in (tags or {}).items()}
+    if description is not None:
+        if "mlflow.note.content" in user_tags:
+            raise InvalidParameterValue(
+                "Description is already set via the tag mlflow.note.content in tags. Remove the key "
+                "mlflow.note.content from the tags or omit the description."
+            )
+        user_tags["mlflow.note.content"] = description
+    resume_id = run_id
+    if resume_id is None:
+        for name in RUN_ID_ENVS:
+            if os.environ.get(name):
+                resume_id = os.environ.pop(name)
+                break
+    if resume_id is not None:
+        active = _resume(client, v.run_id(resume_id), run_name, user_tags)
+    else:
+        active = _create(client, experiment_id, run_name, parent_run_id, user_tags, stack)
+    stack.append(active)
+    _install_excepthook()
+    return active
+
+
+def _resume(client: Client, run_id: str, run_name: str | None, tags: dict[str, Any]) -> ActiveRun:
+    run = client.get_run(run_id)
+    experiment_id = active_experiment_id()
+    if experiment_id is not None and run.info.experiment_id != experiment_id:
+        raise GitrunError(
+            f"Cannot start run with ID {run_id} because active run ID does not match environment run "
+            f"ID. The run is in experiment {run.info.experiment_id}, the active experiment is "
+            f"{experiment_id}."
+        )
+    if run.info.lifecycle_stage == ent.LifecycleStage.DELETED:
+        raise GitrunError(f"Cannot start run with ID {run_id} because it is in the deleted state.")
+    writer = client.store.writer
+    writer.open_run(run_id, owned=True)
+    writer.update_info(run_id, {"status": ent.RunStatus.RUNNING})
+    clean = Client._clean_tags(tags)
+    if run_name is not None:
+        clean["mlflow.runName"] = run_name
+    if clean:
+        client._set_tags(run_id, clean)
+    return ActiveRun(client.get_run(run_id), client)
+
+
+def _create(
+    client: Client,
+    experiment_id: str | None,
+    run_name: str | None,
+    parent_run_id: str | None,
+    tags: dict[str, Any],
+    stack: list[ActiveRun],
+) -> ActiveRun:
+    exp_id = experiment_id if experiment_id is not None else _resolve_experiment_id()
+    clean = Client._clean_tags(_context_tags())
+    clean.update(Client._clean_tags(tags))
+    parent = None
+    if parent_run_id is not None:
+        parent_run_id = v.run_id(parent_run_id)
+        if stack and stack[-1].info.run_id != parent_run_id:
+            raise GitrunError(
+                f"Current run with UUID {stack[-1].info.run_id} does not match the specified parent_run_id "
+                f"{parent_run_id}. To start a new nested run under the parent run with UUID "
+                f"{parent_run_id}, first end the current run with gitrun.end_run()."
+            )
+        parent_run = client.get_run(parent_run_id) if not client.store.writer.is_live(parent_run_id) else None
+        if parent_run is not None and parent_run.info.lifecycle_stage == ent.LifecycleStage.DELETED:
+            raise InvalidParameterValue(f"Cannot start a nested run under the deleted run {parent_run_id}.")
+        if parent_run is None and not client.store.run_exists(parent_run_id):
+            raise ResourceDoesNotExist(f"Run '{parent_run_id}' not found")
+        parent = parent_run_id
+    elif stack:
+        parent = stack[-1].info.run_id
+    if parent is not None:
+        clean["mlflow.parentRunId"] = parent
+    if run_name is not None:
+        clean["mlflow.runName"] = v.tag_value("mlflow.runName", run_name)
+    store = client.store
+    new_id = store.create_run(
+        exp_id,
+        run_name=clean.get("mlflow.runName"),
+        tags=clean,
+        parent_run_id=parent,
+        inherit_code_from=parent,
+    )
+    info = store.writer._runs[new_id].info
+    tags_now = store.writer._runs[new_id].tags
+    run = ent.Run(
+        ent.RunInfo(
+            new_id,
+            info["run_name"],
+            exp_id,
+            info["user_id"],
+            ent.RunStatus.RUNNING,
+            info["start_time"],
+            None,
+            info["artifact_uri"],
+            ent.LifecycleStage.ACTIVE,
+        ),
+        ent.RunData(tags=dict(tags_now)),
+        record=info,
+    )
+    return ActiveRun(run, client)
+
+
+def end_run(status: str = ent.RunStatus.FINISHED) -> None:
+    """End the top run of this thread's stack (no-op when there is none)."""
+    stack = _stack()
+    if not stack:
+        return
+    active = stack.pop()
+    _local.last_run_id = active.info.run_id
+    for name in RUN_ID_ENVS:
+        os.environ.pop(name, None)
+    ent.RunStatus.from_string(status)
+    for hook in list(_end_run_hooks):
+        hook(active.info.run_id, status)
+    (active._client or _client()).set_terminated(active.info.run_id, status)
+
+
+def active_run() -> ActiveRun | None:
+    stack = _stack()
+    return stack[-1] if stack else None
+
+
+def last_active_run() -> ent.Run | None:
+    current = active_run()
+    if current is not None:
+        return current._run
+    last = getattr(_local, "last_run_id", None)
+    return get_run(last) if last else None
+
+
+def get_run(run_id: str) -> ent.Run:
+    return _client().get_run(run_id)
+
+
+def get_parent_run(run_id: str) -> ent.Run | None:
+    return _client().get_parent_run(run_id)
+
+
+def delete_run(run_id: str) -> None:
+    _client().delete_run(run_id)
+
+
+def restore_run(run_id: str) -> None:
+    _client().restore_run(run_id)
+
+
+def _run_id() -> str:
+    stack = _stack()
+    if not stack:
+        return start_run().info.run_id
+    return stack[-1].info.run_id
+
+
+def _install_excepthook() -> None:
+    if getattr(_install_excepthook, "done", False):
+        return
+    previous = sys.excepthook
+
+    def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        global _crashed
+        _crashed = True
+        previous(kind, value, tb)
+
+    sys.excepthook = hook
+    _install_excepthook.done = True  # type: ignore[attr-defined]
+
+
+def _end_runs_at_exit() -> None:
+    # gitrun ends every dangling run, in every thread, FAILED if the script crashed.
+    status = ent.RunStatus.FAILED if _crashed else ent.RunStatus.FINISHED
+    with _stacks_lock:
+        stacks = list(_all_stacks)
+    for stack in stacks:
+        while stack:
+            active = stack.pop()
+            try:
+                (active._client or _client()).set_terminated(active.info.run_id, status)
+            except Exception as exc:  # noqa: BLE001 - keep ending the others
+                print(f"gitrun: could not end run {active.info.run_id}: {exc}", file=sys.stderr)
+
+
+atexit.register(_end_runs_at_exit)
+
+
+def reset() -> None:
+    """Forget all fluent state of this process (tests; never needed in scripts)."""
+    global _crashed
+    _crashed = False
+    with _stacks_lock:
+        for stack in _all_stacks:
+            stack.clear()
+    _local.__dict__.clear()
+    context.reset()
