@@ -17,8 +17,9 @@ from typing import Any
 
 from gitrun.core.records import journal as jnl
 from gitrun.core.records import layout, series
+from gitrun.core.records.pending import Chunk, PendingRun
 from gitrun.core.records.store import RecordStore
-from gitrun.core.records.writer import RecordWriter, _Chunk, _Run
+from gitrun.core.records.writer import RecordWriter
 from gitrun.errors import GitrunError
 
 _ABANDONED_NEW_SECONDS = 60
@@ -66,7 +67,7 @@ def _replay(store: RecordStore, path: str) -> list[str]:
     _writer_id, flushed, records = jnl.read_records(path)
     writer = RecordWriter(store, flush_interval=0, use_journal=False)
     owned: set[str] = set()
-    chunks: dict[int, tuple[_Run, str, _Chunk]] = {}
+    chunks: dict[int, tuple[PendingRun, str, Chunk]] = {}
     skip: dict[int, int] = {}
     for offset, kind, payload in records:
         if kind == jnl.POINT:
@@ -119,7 +120,7 @@ def _open(writer: RecordWriter, run_id: str, create: dict[str, Any] | None) -> N
 def _resume_chunk(
     writer: RecordWriter,
     payload: dict[str, Any],
-    chunks: dict[int, tuple[_Run, str, _Chunk]],
+    chunks: dict[int, tuple[PendingRun, str, Chunk]],
     skip: dict[int, int],
 ) -> None:
     run = writer._runs.get(payload["run"])

@@ -17,61 +17,26 @@ import secrets
 import threading
 import time
 import weakref
-from array import array
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from gitrun.core.git.objects import MODE_BLOB, MODE_TREE, Oid, TreeEntry
+from gitrun.core.git.objects import MODE_TREE
 from gitrun.core.records import journal as jnl
 from gitrun.core.records import layout, merge, series
-from gitrun.core.records.store import Edit, RecordStore, apply_edits
+from gitrun.core.records.pending import (
+    Chunk,
+    FileValue,
+    PendingRun,
+    absorb,
+    build_tree,
+    load_run,
+    take_snapshot,
+)
+from gitrun.core.records.store import Edit, RecordStore
 from gitrun.errors import InvalidParameterValue, ResourceDoesNotExist
-
-FileValue = tuple[int, Oid] | None
-Point = tuple[int, int, float]
 
 DEFAULT_FLUSH_INTERVAL = 5.0
 DEFAULT_MAX_PENDING = 100_000
-
-
-@dataclass(eq=False)
-class _Chunk:
-    name: str
-    handle: int
-    steps: array[int] = field(default_factory=lambda: array("q"))
-    timestamps: array[int] = field(default_factory=lambda: array("q"))
-    values: array[float] = field(default_factory=lambda: array("d"))
-    committed: int = 0
-
-
-@dataclass(eq=False)
-class _Run:
-    run_id: str
-    path: str
-    base: Oid | None
-    info: dict[str, Any]
-    params: dict[str, str]
-    tags: dict[str, str]
-    latest: dict[str, Point]
-    owned: bool
-    tails: dict[str, _Chunk] = field(default_factory=dict)
-    sealed: list[tuple[str, _Chunk]] = field(default_factory=list)
-    files: dict[str, FileValue] = field(default_factory=dict)
-    maps: dict[str, dict[str, Any]] = field(default_factory=dict)
-    dirty: set[str] = field(default_factory=set)
-
-    @property
-    def deleted(self) -> bool:
-        return self.info.get("lifecycle_stage") == "deleted"
-
-
-def _latest_as_yaml(latest: Mapping[str, Point]) -> dict[str, dict[str, Any]]:
-    return {k: {"step": s, "timestamp": t, "value": v} for k, (s, t, v) in latest.items()}
-
-
-def _latest_from_yaml(data: Mapping[str, Any]) -> dict[str, Point]:
-    return {k: (int(p["step"]), int(p["timestamp"]), float(p["value"])) for k, p in data.items()}
 
 
 class RecordWriter:
@@ -103,8 +68,8 @@ class RecordWriter:
         self.writer_id = secrets.token_hex(4)
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
-        self._runs: dict[str, _Run] = {}
-        self._dirty: set[_Run] = set()
+        self._runs: dict[str, PendingRun] = {}
+        self._dirty: set[PendingRun] = set()
         self._pending = 0
         self._handles = 0
         self._last_ns = 0
@@ -163,7 +128,7 @@ class RecordWriter:
         *,
         owned: bool = True,
     ) -> None:
-        run = _Run(
+        run = PendingRun(
             run_id, layout.run_dir(run_id), None, dict(info), {}, dict(tags), {}, owned, files=dict(files)
         )
         with self._lock:
@@ -207,40 +172,17 @@ class RecordWriter:
     def is_live(self, run_id: str) -> bool:
         return run_id in self._runs
 
-    def _get(self, run_id: str) -> _Run:
+    def _get(self, run_id: str) -> PendingRun:
         run = self._runs.get(run_id)
         if run is None:
-            run = self._load(run_id)
+            run = load_run(self.store, run_id)
             self._runs[run_id] = run
             journal = self._journal_or_none()
             if journal is not None:
                 journal.append_json(jnl.RUN, {"run": run_id, "owned": False, "create": None})
         return run
 
-    def _load(self, run_id: str) -> _Run:
-        path = layout.run_dir(run_id)
-        entry = self.store.entry(path)
-        if entry is None:
-            raise ResourceDoesNotExist(f"Run with id={run_id} not found")
-        tree = self.store.repo.read_tree(entry.oid)
-        where = f"run {run_id}"
-
-        def read(name: str) -> dict[str, Any]:
-            e = tree.get(name)
-            return self.store.load_yaml(e.oid, f"{where} {name}") if e else {}
-
-        return _Run(
-            run_id,
-            path,
-            entry.oid,
-            read(layout.RUN_FILE),
-            {k: str(v) for k, v in read(layout.PARAMS_FILE).items()},
-            {k: str(v) for k, v in read(layout.TAGS_FILE).items()},
-            _latest_from_yaml(read(layout.METRICS_FILE)),
-            owned=False,
-        )
-
-    def _writable(self, run_id: str) -> _Run:
+    def _writable(self, run_id: str) -> PendingRun:
         run = self._get(run_id)
         if run.deleted:
             raise InvalidParameterValue(
@@ -248,7 +190,7 @@ class RecordWriter:
             )
         return run
 
-    def _mark(self, run: _Run, name: str) -> None:
+    def _mark(self, run: PendingRun, name: str) -> None:
         run.dirty.add(name)
         self._dirty.add(run)
 
@@ -326,7 +268,7 @@ class RecordWriter:
         with self._lock:
             return dict(self._map_of(self._get(run_id), name))
 
-    def _map_of(self, run: _Run, name: str) -> dict[str, Any]:
+    def _map_of(self, run: PendingRun, name: str) -> dict[str, Any]:
         current = run.maps.get(name)
         if current is None:
             entry = self.store.repo.lookup(run.base, name) if run.base else None
@@ -405,7 +347,12 @@ class RecordWriter:
                 self._kick.set()
 
     def _append_series(
-        self, run: _Run, key: str, values: Sequence[float], steps: Sequence[int], timestamps: Sequence[int]
+        self,
+        run: PendingRun,
+        key: str,
+        values: Sequence[float],
+        steps: Sequence[int],
+        timestamps: Sequence[int],
     ) -> None:
         total = len(values)
         handles: list[int] = []
@@ -429,11 +376,11 @@ class RecordWriter:
         if old is None or best > old:
             run.latest[key] = best
 
-    def _new_chunk(self, run: _Run, key: str, full: _Chunk | None, name: str | None = None) -> _Chunk:
+    def _new_chunk(self, run: PendingRun, key: str, full: Chunk | None, name: str | None = None) -> Chunk:
         if full is not None:
             run.sealed.append((key, full))
         self._handles += 1
-        chunk = _Chunk(name or self._chunk_name(), self._handles)
+        chunk = Chunk(name or self._chunk_name(), self._handles)
         run.tails[key] = chunk
         journal = self._journal_or_none()
         if journal is not None:
@@ -452,11 +399,14 @@ class RecordWriter:
                 batch = [r for r in self._dirty if wanted is None or r in wanted]
                 if not batch:
                     return
-                snapshots = [self._snapshot(run) for run in batch]
+                snapshots = [take_snapshot(run) for run in batch]
+                self._dirty.difference_update(batch)
                 offset = self._journal.offset if self._journal is not None else 0
             try:
                 edits = {
-                    snap.run.path: Edit(self._build_tree(snap), MODE_TREE, snap.run.base, merge.merge_run)
+                    snap.run.path: Edit(
+                        build_tree(self.store, snap), MODE_TREE, snap.run.base, merge.merge_run
+                    )
                     for snap in snapshots
                 }
                 message = f"gitrun: record {len(edits)} run(s)\n\n" + "\n".join(
@@ -471,81 +421,11 @@ class RecordWriter:
                 raise
             with self._lock:
                 for snap in snapshots:
-                    self._absorb(snap, landed[snap.run.path], edits[snap.run.path].oid)
+                    absorb(self.store, snap, landed[snap.run.path], edits[snap.run.path].oid)
                 # A full flush took every run with records before `offset`.
                 if self._journal is not None and wanted is None:
                     self._journal.mark_flushed(offset)
                 self._evict()
-
-    def _snapshot(self, run: _Run) -> _Snapshot:
-        snap = _Snapshot(run)
-        for name in run.dirty:
-            if name == layout.RUN_FILE:
-                snap.yaml[name] = dict(run.info)
-            elif name == layout.PARAMS_FILE:
-                snap.yaml[name] = dict(run.params)
-            elif name == layout.TAGS_FILE:
-                snap.yaml[name] = dict(run.tags)
-            elif name == layout.METRICS_FILE:
-                snap.yaml[name] = _latest_as_yaml(run.latest)
-            elif name in run.maps:
-                snap.yaml[name] = dict(run.maps[name])
-        for key, chunk in run.sealed:
-            snap.chunks.append((key, chunk, len(chunk.values)))
-        for key, chunk in run.tails.items():
-            if len(chunk.values) > chunk.committed:
-                snap.chunks.append((key, chunk, len(chunk.values)))
-        snap.sealed = list(run.sealed)
-        snap.files = dict(run.files)
-        snap.state = (dict(run.info), dict(run.params), dict(run.tags), dict(run.latest))
-        snap.maps = {name: dict(content) for name, content in run.maps.items()}
-        run.sealed.clear()
-        run.files.clear()
-        run.dirty.clear()
-        self._dirty.discard(run)
-        # Copies of the arrays, taken under the lock, so logging may continue.
-        snap.arrays = [
-            (key, chunk.name, chunk.steps[:n], chunk.timestamps[:n], chunk.values[:n])
-            for key, chunk, n in snap.chunks
-        ]
-        return snap
-
-    def _build_tree(self, snap: _Snapshot) -> Oid:
-        repo = self.store.repo
-        edits: dict[str, TreeEntry | None] = {}
-        for name, data in snap.yaml.items():
-            edits[name] = TreeEntry(name, MODE_BLOB, self.store.blob_for(data))
-        for key, name, steps, timestamps, values in snap.arrays:
-            blob = repo.write_blob(series.encode_chunk(key, steps, timestamps, values))
-            path = f"{layout.METRICS_DIR}/{layout.encode_key(key)}/{name}"
-            edits[path] = TreeEntry(name, MODE_BLOB, blob)
-        for name, value in snap.files.items():
-            edits[name] = None if value is None else TreeEntry(name.rsplit("/", 1)[-1], value[0], value[1])
-        tree = apply_edits(repo, snap.run.base, edits)
-        assert tree is not None
-        return tree
-
-    def _absorb(self, snap: _Snapshot, landed: Oid, ours: Oid) -> None:
-        run = snap.run
-        for _key, chunk, n in snap.chunks:
-            chunk.committed = max(chunk.committed, n)
-        run.base = landed
-        if landed == ours:
-            return
-        # Another writer changed this run too: take in its changes, keeping ours made
-        # since the snapshot.
-        other = self._load(run.run_id)
-        info0, _params0, tags0, _latest0 = snap.state
-        run.info = merge.merge_mapping(info0, run.info, other.info, merge._resolve_info)
-        run.params = {**other.params, **run.params}
-        run.tags = merge.merge_mapping(tags0, run.tags, other.tags)
-        for key, point in other.latest.items():
-            if key not in run.latest or point > run.latest[key]:
-                run.latest[key] = point
-        for name, content in run.maps.items():
-            entry = self.store.repo.lookup(landed, name)
-            theirs = self.store.load_yaml(entry.oid, name) if entry else {}
-            run.maps[name] = merge.merge_mapping(snap.maps.get(name, {}), content, theirs)
 
     def _evict(self) -> None:
         for run_id, run in list(self._runs.items()):
@@ -584,25 +464,3 @@ class RecordWriter:
                     clean = not self._dirty
                     self._journal.close(delete=clean and not any(r.owned for r in self._runs.values()))
                     self._journal = None
-
-
-class _Snapshot:
-    """What one flush writes of one run, and how to undo taking it if the commit fails."""
-
-    def __init__(self, run: _Run) -> None:
-        self.run = run
-        self.yaml: dict[str, dict[str, Any]] = {}
-        self.chunks: list[tuple[str, _Chunk, int]] = []
-        self.arrays: list[tuple[str, str, array[int], array[int], array[float]]] = []
-        self.sealed: list[tuple[str, _Chunk]] = []
-        self.files: dict[str, FileValue] = {}
-        self.state: tuple[dict[str, Any], dict[str, str], dict[str, str], dict[str, Point]] = ({}, {}, {}, {})
-        self.maps: dict[str, dict[str, Any]] = {}
-
-    def restore(self) -> None:
-        run = self.run
-        run.dirty.update(self.yaml)
-        run.dirty.add(layout.METRICS_FILE)
-        run.sealed[:0] = self.sealed
-        for name, value in self.files.items():
-            run.files.setdefault(name, value)
