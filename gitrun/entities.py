@@ -1,9 +1,12 @@
 """MLflow-compatible entity names (``gitrun.entities.Metric`` and friends)."""
 
 from gitrun.tracking.entities import (
+    Dataset,
+    DatasetInput,
     Experiment,
     ExperimentTag,
     FileInfo,
+    InputTag,
     LifecycleStage,
     Metric,
     Param,
@@ -18,9 +21,12 @@ from gitrun.tracking.entities import (
 )
 
 __all__ = [
+    "Dataset",
+    "DatasetInput",
     "Experiment",
     "ExperimentTag",
     "FileInfo",
+    "InputTag",
     "LifecycleStage",
     "Metric",
     "Param",

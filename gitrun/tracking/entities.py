@@ -188,8 +188,32 @@ class RunData:
 
 
 @dataclass(frozen=True)
+class InputTag:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A declared input of a run: ``name`` is its path, ``digest`` its content address."""
+
+    name: str
+    digest: str
+    source_type: str
+    source: str
+    schema: str | None = None
+    profile: str | None = None
+
+
+@dataclass(frozen=True)
+class DatasetInput:
+    dataset: Dataset
+    tags: list[InputTag] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class RunInputs:
-    dataset_inputs: list[Any] = field(default_factory=list)
+    dataset_inputs: list[DatasetInput] = field(default_factory=list)
     model_inputs: list[Any] = field(default_factory=list)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gitrun.core.artifacts import materialize, safe_destination, store_directory
-from gitrun.core.artifacts.view import INPUTS_FILE, ArtifactEntry, parse_entries
+from gitrun.core.artifacts.view import ArtifactEntry, parse_entries
 from gitrun.core.records import layout
 from gitrun.errors import InvalidParameterValue
 from gitrun.tracking.artifacts.stores import stores_for
@@ -45,16 +45,16 @@ def log_input(store: TrackingStore, run_id: str, path: str) -> ArtifactEntry:
         digest = stores.local.put_file(path)
         entry = ArtifactEntry(digest, os.path.getsize(path))
     stores.write_through([digest])
-    store.writer.update_map(run_id, INPUTS_FILE, {_record_path(store, path): entry.to_record()})
+    store.writer.update_map(run_id, layout.INPUTS_FILE, {_record_path(store, path): entry.to_record()})
     return entry
 
 
 def recorded_entries(store: TrackingStore, run_id: str) -> dict[str, Any]:
     """The run's ``inputs.yaml`` (this process's unflushed changes included)."""
     if store.writer.is_live(run_id):
-        return store.writer.read_map(run_id, INPUTS_FILE)
-    entry = store.records.entry(f"{layout.run_dir(run_id)}/{INPUTS_FILE}")
-    return store.records.load_yaml(entry.oid, INPUTS_FILE) if entry else {}
+        return store.writer.read_map(run_id, layout.INPUTS_FILE)
+    entry = store.records.entry(f"{layout.run_dir(run_id)}/{layout.INPUTS_FILE}")
+    return store.records.load_yaml(entry.oid, layout.INPUTS_FILE) if entry else {}
 
 
 def restore(store: TrackingStore, run_id: str, directory: str) -> list[Path]:

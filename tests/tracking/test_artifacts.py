@@ -13,8 +13,8 @@ import pytest
 import gitrun
 from gitrun import MlflowClient
 from gitrun.core.artifacts.digest import hash_bytes
-from gitrun.core.artifacts.view import ARTIFACTS_FILE
 from gitrun.core.records import layout
+from gitrun.core.records.layout import ARTIFACTS_FILE
 from gitrun.errors import CorruptObject, InvalidParameterValue, ResourceDoesNotExist
 from gitrun.tracking.artifacts.stores import local_store_path
 from tests.conftest import git

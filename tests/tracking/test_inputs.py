@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -67,3 +68,49 @@ def test_log_input_from_the_api(in_repo: Path) -> None:
         text=True,
     )
     assert missing.returncode == 1 and "input nope.txt does not exist" in missing.stderr
+
+
+def test_dataset_filters_find_runs_by_their_inputs(in_repo: Path, tmp_path: Path) -> None:
+    (in_repo / "data").mkdir()
+    (in_repo / "data" / "train.csv").write_text("v1\n")
+    with gitrun.start_run() as first:
+        gitrun.log_input(in_repo / "data" / "train.csv")
+    (in_repo / "data" / "train.csv").write_text("v2\n")  # a new version of the same file
+    with gitrun.start_run() as second:
+        gitrun.log_input(in_repo / "data" / "train.csv")
+        gitrun.log_input(in_repo / "data")
+    with gitrun.start_run() as without:
+        gitrun.log_metric("m", 1.0)
+    client = MlflowClient()
+    from gitrun.tracking import inputs
+
+    digest_v1 = inputs.recorded_entries(client.store, first.info.run_id)["data/train.csv"]["digest"]
+    digest_v2 = inputs.recorded_entries(client.store, second.info.run_id)["data/train.csv"]["digest"]
+    assert digest_v1 != digest_v2 and digest_v1.startswith("sha256:")
+    # get_run shows them as MLflow's dataset inputs.
+    shown = client.get_run(second.info.run_id).inputs.dataset_inputs
+    assert sorted((d.dataset.name, d.dataset.digest) for d in shown) == sorted(
+        (path, entry["digest"])
+        for path, entry in inputs.recorded_entries(client.store, second.info.run_id).items()
+    )
+    assert {d.dataset.name for d in shown} == {"data", "data/train.csv"}
+    assert all(d.dataset.source_type == "gitrun" and d.tags == [] for d in shown)
+    assert client.get_run(without.info.run_id).inputs.dataset_inputs == []
+
+    def found(filter_string: str) -> set[str]:
+        return {r.info.run_id for r in client.search_runs(["0"], filter_string)}
+
+    ids = {"first": first.info.run_id, "second": second.info.run_id, "without": without.info.run_id}
+    assert found("dataset.name = 'data/train.csv'") == {ids["first"], ids["second"]}
+    assert found(f"dataset.digest = '{digest_v1}'") == {ids["first"]}  # which runs saw version 1?
+    assert found(f"datasets.digest IN ('{digest_v2}', 'sha256:0')") == {ids["second"]}
+    assert found("dataset.name = 'data'") == {ids["second"]}
+    assert found("dataset.name LIKE 'data/%' AND dataset.name = 'data'") == {ids["second"]}
+    assert found("dataset.name != 'data'") == {ids["first"], ids["second"]}  # any input that differs
+    assert found("dataset.context = 'train'") == set()  # gitrun records no context
+    # The same answers from an index rebuilt from git alone.
+    index = os.path.join(client.store.repo.gitrun_dir, "index.sqlite")
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(index + suffix):
+            os.unlink(index + suffix)
+    assert found(f"dataset.digest = '{digest_v1}'") == {ids["first"]}

@@ -20,10 +20,9 @@ from typing import Any
 
 from gitrun.core.artifacts.digest import Digest
 from gitrun.core.artifacts.manifest import Manifest, ManifestEntry
+from gitrun.core.records.layout import ARTIFACTS_FILE, INPUTS_FILE
 from gitrun.errors import InvalidParameterValue, InvalidRecord
 
-ARTIFACTS_FILE = "artifacts.yaml"
-INPUTS_FILE = "inputs.yaml"
 REFERENCE_FILES = (ARTIFACTS_FILE, INPUTS_FILE)
 """The files of a run whose entries reference objects of the artifact store (same format)."""
 """The run's mapping file of artifact entries (in the run's git tree)."""

@@ -160,6 +160,11 @@ def _top_scalars(text: str) -> dict[str, Any]:
     return out
 
 
+def load_mapping(data: bytes, where: str) -> dict[str, Any]:
+    """A record file that holds a mapping (``inputs.yaml``, ...); empty for an empty file."""
+    return _mapping(data, where)
+
+
 def _mapping(data: bytes, where: str) -> dict[str, Any]:
     value = load(data, where)
     if value is None:

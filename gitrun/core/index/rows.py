@@ -37,6 +37,9 @@ class IndexedRun:
     params: dict[str, str]
     tags: dict[str, str]
     metrics: dict[str, float]
+    inputs: tuple[tuple[str, str], ...] = ()
+    """``(name, digest)`` of each declared input (``inputs.yaml``), for ``dataset.*``
+    filters; search results leave it empty."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +55,13 @@ class IndexedExperiment:
     tags: dict[str, str]
 
 
-RECORD_FILES = (layout.RUN_FILE, layout.METRICS_FILE, layout.PARAMS_FILE, layout.TAGS_FILE)
+RECORD_FILES = (
+    layout.RUN_FILE,
+    layout.METRICS_FILE,
+    layout.PARAMS_FILE,
+    layout.TAGS_FILE,
+    layout.INPUTS_FILE,
+)
 """The files of a run directory the index reads (series chunks, code, environment are not)."""
 
 
@@ -105,6 +114,9 @@ def parse_run(run_id: str, files: Mapping[str, bytes]) -> IndexedRun | None:
             params={str(k): str(v) for k, v in load(layout.PARAMS_FILE, ry.load_flat).items()},
             tags={str(k): str(v) for k, v in load(layout.TAGS_FILE, ry.load_flat).items()},
             metrics=load(layout.METRICS_FILE, ry.load_latest),
+            inputs=tuple(
+                (str(p), str(e["digest"])) for p, e in load(layout.INPUTS_FILE, ry.load_mapping).items()
+            ),
         )
     except (GitrunError, KeyError, TypeError, ValueError, AttributeError) as exc:
         warnings.warn(

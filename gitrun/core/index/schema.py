@@ -68,8 +68,9 @@ _DDL = (
         rid INTEGER NOT NULL, kid INTEGER NOT NULL, value REAL, PRIMARY KEY (rid, kid)
     ) WITHOUT ROWID""",
     "CREATE INDEX metrics_by_value ON metrics (kid, value)",
-    # Dataset inputs of runs (``dataset.name`` etc. in filters); gitrun records none
-    # yet, so the table stays empty and dataset clauses match nothing.
+    # Inputs of runs for ``dataset.name`` / ``dataset.digest`` filters: a run's declared
+    # inputs (``inputs.yaml``: path and digest).  gitrun records no context, so
+    # ``dataset.context`` clauses match nothing.
     "CREATE TABLE datasets (rid INTEGER NOT NULL, name TEXT, digest TEXT, context TEXT)",
     "CREATE INDEX datasets_by_run ON datasets (rid)",
     """CREATE TABLE experiments (

@@ -119,7 +119,7 @@ class IndexWriter:
     def put_runs(self, batch: list[tuple[rows.IndexedRun, Oid]]) -> None:
         existing = self._rids([run.run_id for run, _ in batch])
         self.remove_runs(list(existing))
-        run_rows, data_rows, param_rows, tag_rows, metric_rows = [], [], [], [], []
+        run_rows, data_rows, param_rows, tag_rows, metric_rows, input_rows = [], [], [], [], [], []
         for run, tree in batch:
             rid = existing.get(run.run_id)
             if rid is None:
@@ -146,11 +146,14 @@ class IndexWriter:
             param_rows += [(rid, kid(k), v) for k, v in run.params.items()]
             tag_rows += [(rid, kid(k), v) for k, v in run.tags.items()]
             metric_rows += [(rid, kid(k), rows.sql_metric(v)) for k, v in run.metrics.items()]
+            # Declared inputs answer MLflow's dataset filters: name = path, digest; no context.
+            input_rows += [(rid, name, digest, None) for name, digest in run.inputs]
         self.conn.executemany("INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?)", run_rows)
         self.conn.executemany("INSERT INTO run_data VALUES (?,?,?)", data_rows)
         self.conn.executemany("INSERT INTO params VALUES (?,?,?)", param_rows)
         self.conn.executemany("INSERT INTO tags VALUES (?,?,?)", tag_rows)
         self.conn.executemany("INSERT INTO metrics VALUES (?,?,?)", metric_rows)
+        self.conn.executemany("INSERT INTO datasets VALUES (?,?,?,?)", input_rows)
 
     def put_experiment(self, exp: rows.IndexedExperiment, blob: Oid) -> None:
         number = int(exp.experiment_id) if exp.experiment_id.isdigit() else None

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable, Mapping
 from gitrun.core.artifacts.digest import Digest
 from gitrun.core.artifacts.manifest import Manifest
 from gitrun.core.artifacts.view import (
-    ARTIFACTS_FILE,
     ArtifactEntry,
     ArtifactFile,
     ArtifactTree,
@@ -40,15 +39,15 @@ def read_entries(store: TrackingStore, run_id: str, *, committed: bool = False) 
     writer = store.writer
     if writer.is_live(run_id):
         if not committed:
-            return parse_entries(writer.read_map(run_id, ARTIFACTS_FILE))
+            return parse_entries(writer.read_map(run_id, layout.ARTIFACTS_FILE))
         writer.flush([run_id])
     folder = layout.run_dir(run_id)
     if store.records.entry(folder) is None:
         raise ResourceDoesNotExist(f"Run '{run_id}' not found")
-    entry = store.records.entry(f"{folder}/{ARTIFACTS_FILE}")
+    entry = store.records.entry(f"{folder}/{layout.ARTIFACTS_FILE}")
     if entry is None:
         return {}
-    return parse_entries(store.records.load_yaml(entry.oid, f"run {run_id} {ARTIFACTS_FILE}"))
+    return parse_entries(store.records.load_yaml(entry.oid, f"run {run_id} {layout.ARTIFACTS_FILE}"))
 
 
 def run_tree(store: TrackingStore, run_id: str) -> ArtifactTree:
@@ -63,14 +62,16 @@ def entry_paths(store: TrackingStore, run_id: str) -> list[str]:
     Raises:
         ResourceDoesNotExist: no such run.
     """
-    return list(store.writer.read_map(run_id, ARTIFACTS_FILE))
+    return list(store.writer.read_map(run_id, layout.ARTIFACTS_FILE))
 
 
 def record_file(store: TrackingStore, run_id: str, path: str, digest: Digest, size: int) -> None:
     """Make ``path`` in the run the file ``digest`` (stored already)."""
     keys = entry_paths(store, run_id)
     stale = [k for k in conflicting_keys(keys, path) if k != path]
-    store.writer.update_map(run_id, ARTIFACTS_FILE, {path: ArtifactEntry(digest, size).to_record()}, stale)
+    store.writer.update_map(
+        run_id, layout.ARTIFACTS_FILE, {path: ArtifactEntry(digest, size).to_record()}, stale
+    )
 
 
 def record_dir(
@@ -122,7 +123,7 @@ def record_dir(
     if upload is not None:
         upload([*(digest for digest, _ in files.values()), *manifests])
     if updates or stale:
-        store.writer.update_map(run_id, ARTIFACTS_FILE, updates, sorted(stale - set(updates)))
+        store.writer.update_map(run_id, layout.ARTIFACTS_FILE, updates, sorted(stale - set(updates)))
     return manifests
 
 
