@@ -276,12 +276,12 @@ def _build(
     runs: list[Any], data: Mapping[int, tuple[str, bytes] | None], make: Callable[..., R]
 ) -> Iterator[R]:
     """A result for each row of ``_RUN_COLUMNS``, with its ``run_data`` by rid."""
-    documents = [data[row[0]] for row in runs]
-    if None in documents:
+    documents = [d for d in (data[row[0]] for row in runs) if d is not None]
+    if len(documents) != len(runs):
         raise sqlite3.DatabaseError("run_data: a run has no row")  # rebuilds the index
     # One decode for all the rows: per-call overhead is most of a small document's cost.
-    datas = json.loads("[" + ",".join(d[0] for d in documents) + "]")  # type: ignore[index]
-    values = unpack_values(b"".join(d[1] for d in documents))  # type: ignore[index]
+    datas = json.loads("[" + ",".join(text for text, _ in documents) + "]")
+    values = unpack_values(b"".join(packed for _, packed in documents))
     if len(values) != sum(len(names) for _, _, names in datas):
         raise sqlite3.DatabaseError("run_data: metric names and values disagree")  # rebuilds the index
     # zip stops at the end of a run's names without taking a value from the next run.

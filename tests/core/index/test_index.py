@@ -171,14 +171,22 @@ def test_garbage_under_an_open_connection(in_repo: Path) -> None:
     assert snapshot(index) == snapshot(index_of(in_repo))
 
 
-def test_metric_values_that_disagree_with_their_names_rebuild_the_index(in_repo: Path) -> None:
+@pytest.mark.parametrize(
+    "damage",
+    [
+        # One value short: a page would pair names and values wrongly.
+        "UPDATE run_data SET metric_values = substr(metric_values, 1, 8) WHERE rid = 2",
+        "DELETE FROM run_data WHERE rid = 2",
+    ],
+)
+def test_damaged_run_data_rebuilds_the_index(in_repo: Path, damage: str) -> None:
     client = MlflowClient()
     make_runs(client, 3)
     index = index_of(in_repo)
     before = snapshot(index)
     index.close()
-    with sqlite3.connect(index.path) as conn:  # one value short: a page would pair names wrongly
-        conn.execute("UPDATE run_data SET metric_values = substr(metric_values, 1, 8) WHERE rid = 2")
+    with sqlite3.connect(index.path) as conn:
+        conn.execute(damage)
     reopened = index_of(in_repo)
     assert snapshot(reopened) == before
     assert reopened.last_update is not None and reopened.last_update.full
