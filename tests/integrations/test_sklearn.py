@@ -76,6 +76,9 @@ def test_tutorial_log_model_then_load_the_best_run(data: tuple[np.ndarray, np.nd
         order_by=["metrics.val_f1 DESC"],
         max_results=1,
     )[0]
+    # The best run is found, not just some run: its score is the highest logged.
+    scores = [client.get_run(run_id).data.metrics["val_f1"] for run_id in models]
+    assert best_run.data.metrics["val_f1"] == max(scores)
     model_uri = f"runs:/{best_run.info.run_id}/model"
     model = gitrun.sklearn.load_model(model_uri)
     np.testing.assert_array_equal(model.predict(X), models[best_run.info.run_id].predict(X))

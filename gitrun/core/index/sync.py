@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from gitrun.core.git.objects import Oid
 from gitrun.core.git.repo import Repository
-from gitrun.core.index import bulk, rows
+from gitrun.core.index import bulk, rows, schema
 from gitrun.core.records import layout
 from gitrun.core.records.store import RecordStore
 from gitrun.errors import GitrunError
@@ -182,18 +182,9 @@ class IndexWriter:
         self.conn.execute("DELETE FROM experiment_tags WHERE experiment_id = ?", (experiment_id,))
 
     def clear(self) -> None:
-        for table in (
-            "keys",
-            "runs",
-            "run_data",
-            "params",
-            "tags",
-            "metrics",
-            "datasets",
-            "experiments",
-            "experiment_tags",
-        ):
-            self.conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
+        for table in schema.TABLES:
+            if table != "meta":  # the schema version and the indexed tip stay
+                self.conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
         self._kids.clear()
         self._next_rid = 1
 

@@ -169,6 +169,11 @@ class RecordWriter:
         with self._lock:
             return dict(self._get(run_id).info)
 
+    def read_tags(self, run_id: str) -> dict[str, str]:
+        """The run's tags as this process sees them (unflushed changes included)."""
+        with self._lock:
+            return dict(self._get(run_id).tags)
+
     def is_live(self, run_id: str) -> bool:
         return run_id in self._runs
 

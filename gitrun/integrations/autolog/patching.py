@@ -33,6 +33,16 @@ class _Patch:
 _patches: dict[str, list[_Patch]] = {}
 
 
+def configure(config: AutologConfig) -> bool:
+    """Put ``config`` in force for its flavor; True if the integration should now install
+    its patches, False for ``disable=True`` (every patch of the flavor is undone)."""
+    configs[config.flavor] = config
+    if config.disable:
+        unpatch(config.flavor)
+        return False
+    return True
+
+
 def active(flavor: str) -> AutologConfig | None:
     """The configuration of ``flavor`` if its autologging is on."""
     config = configs.get(flavor)

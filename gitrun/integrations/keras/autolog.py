@@ -22,8 +22,9 @@ from types import ModuleType
 from typing import Any
 
 from gitrun.integrations.autolog import patching
+from gitrun.integrations.autolog.gate import logging_call
 from gitrun.integrations.autolog.imports import when_imported
-from gitrun.integrations.autolog.session import AutologConfig, autolog_run, outermost, safely
+from gitrun.integrations.autolog.session import AutologConfig, safely
 from gitrun.integrations.models.loading import warn_ignored
 
 FLAVOR = "keras"
@@ -64,9 +65,7 @@ def autolog(
             "log_model_signatures": log_model_signatures,
         },
     )
-    patching.configs[FLAVOR] = config
-    if disable:
-        patching.unpatch(FLAVOR)
+    if not patching.configure(config):
         return
     when_imported("keras", _install)
 
@@ -79,25 +78,20 @@ def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
     signature = inspect.signature(original)
 
     def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
-        config = patching.active(FLAVOR)
-        if config is None:
-            return original(self, *args, **kwargs)
-        with outermost(FLAVOR) as outer:
-            if not outer:
+        with logging_call(FLAVOR) as call:
+            if call is None:
                 return original(self, *args, **kwargs)
-            with autolog_run(config) as run_id:
-                if run_id is None:
-                    return original(self, *args, **kwargs)
-                bound = safely(config, _bind, signature, self, args, kwargs)
-                if bound is None:  # arguments fit will refuse: let it say so
-                    return original(self, *args, **kwargs)
-                safely(config, _log_fit_params, run_id, bound)
-                callback = safely(config, _callback, config, run_id)
-                if callback is not None:
-                    bound.arguments["callbacks"] = [*list(bound.arguments.get("callbacks") or []), callback]
-                history = original(*bound.args, **bound.kwargs)
-                safely(config, _after_fit, config, run_id, self, bound)
-                return history
+            config, run_id = call
+            bound = safely(config, _bind, signature, self, args, kwargs)
+            if bound is None:  # arguments fit will refuse: let it say so
+                return original(self, *args, **kwargs)
+            safely(config, _log_fit_params, run_id, bound)
+            callback = safely(config, _callback, config, run_id)
+            if callback is not None:
+                bound.arguments["callbacks"] = [*list(bound.arguments.get("callbacks") or []), callback]
+            history = original(*bound.args, **bound.kwargs)
+            safely(config, _after_fit, config, run_id, self, bound)
+            return history
 
     return fit
 

@@ -54,18 +54,6 @@ def _serializer(model: Any) -> Any:
     return write
 
 
-def _options(
-    model: Any,
-    signature: ModelSignature | Literal[False] | None,
-    input_example: Any,
-    pip_requirements: Sequence[str] | None,
-    extra_pip_requirements: Sequence[str] | None,
-    metadata: dict[str, Any] | None,
-) -> SaveOptions:
-    predict = _KerasPyfunc(model).predict
-    return SaveOptions(signature, input_example, pip_requirements, extra_pip_requirements, metadata, predict)
-
-
 def save_model(
     model: Any,
     path: str | os.PathLike[str],
@@ -79,11 +67,11 @@ def save_model(
 ) -> None:
     """Save a Keras model into the new folder ``path``."""
     warn_ignored("conda_env", conda_env)
-    save(
-        path,
-        _serializer(model),
-        _options(model, signature, input_example, pip_requirements, extra_pip_requirements, metadata),
+    predict = _KerasPyfunc(model).predict
+    options = SaveOptions(
+        signature, input_example, pip_requirements, extra_pip_requirements, metadata, predict
     )
+    save(path, _serializer(model), options)
 
 
 def log_model(
@@ -103,7 +91,10 @@ def log_model(
     """Log a Keras model as ``<name>/`` (default ``model``) of the active run (started if none)."""
     warn_ignored("registered_model_name", registered_model_name)
     warn_ignored("conda_env", conda_env)
-    options = _options(model, signature, input_example, pip_requirements, extra_pip_requirements, metadata)
+    predict = _KerasPyfunc(model).predict
+    options = SaveOptions(
+        signature, input_example, pip_requirements, extra_pip_requirements, metadata, predict
+    )
     return log(model_name(name, artifact_path), _serializer(model), options, run_id)
 
 

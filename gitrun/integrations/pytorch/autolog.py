@@ -47,9 +47,7 @@ def autolog(
         extra_tags=dict(extra_tags or {}),
         options={"log_every_n_epoch": log_every_n_epoch},
     )
-    patching.configs[FLAVOR] = config
-    if disable:
-        patching.unpatch(FLAVOR)
+    if not patching.configure(config):
         return
     from gitrun.integrations.pytorch import lightning, loops
 

@@ -54,20 +54,6 @@ def _serializer(model: Any) -> Any:
     return write
 
 
-def _options(
-    model: Any,
-    signature: ModelSignature | Literal[False] | None,
-    input_example: Any,
-    pip_requirements: Sequence[str] | None,
-    extra_pip_requirements: Sequence[str] | None,
-    metadata: dict[str, Any] | None,
-) -> SaveOptions:
-    wrapped = _TorchPyfunc(model)
-    return SaveOptions(
-        signature, input_example, pip_requirements, extra_pip_requirements, metadata, wrapped.predict
-    )
-
-
 def save_model(
     pytorch_model: Any,
     path: str | os.PathLike[str],
@@ -81,8 +67,9 @@ def save_model(
 ) -> None:
     """Save a ``torch.nn.Module`` (a LightningModule too) into the new folder ``path``."""
     warn_ignored("conda_env", conda_env)
-    options = _options(
-        pytorch_model, signature, input_example, pip_requirements, extra_pip_requirements, metadata
+    predict = _TorchPyfunc(pytorch_model).predict
+    options = SaveOptions(
+        signature, input_example, pip_requirements, extra_pip_requirements, metadata, predict
     )
     save(path, _serializer(pytorch_model), options)
 
@@ -114,8 +101,9 @@ def log_model(
         raise InvalidParameterValue(
             "gitrun saves PyTorch models with torch.save only (serialization_format='pickle')"
         )
-    options = _options(
-        pytorch_model, signature, input_example, pip_requirements, extra_pip_requirements, metadata
+    predict = _TorchPyfunc(pytorch_model).predict
+    options = SaveOptions(
+        signature, input_example, pip_requirements, extra_pip_requirements, metadata, predict
     )
     return log(model_name(name, artifact_path), _serializer(pytorch_model), options, run_id)
 

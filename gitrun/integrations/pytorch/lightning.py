@@ -22,7 +22,8 @@ from types import ModuleType
 from typing import Any
 
 from gitrun.integrations.autolog import patching
-from gitrun.integrations.autolog.session import AutologConfig, autolog_run, outermost, safely
+from gitrun.integrations.autolog.gate import logging_call
+from gitrun.integrations.autolog.session import AutologConfig, safely
 
 FLAVOR = "pytorch"
 _callbacks: dict[str, type] = {}
@@ -35,24 +36,19 @@ def install(module: ModuleType) -> None:
 
 def _wrap(package: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
     def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
-        config = patching.active(FLAVOR)
-        if config is None:
-            return original(self, *args, **kwargs)
-        with outermost(FLAVOR) as outer:
-            if not outer:
+        with logging_call(FLAVOR) as call:
+            if call is None:
                 return original(self, *args, **kwargs)
-            with autolog_run(config) as run_id:
-                if run_id is None:
-                    return original(self, *args, **kwargs)
-                callback = _callback_class(package)(config, run_id)
-                self.callbacks.append(callback)
-                try:
-                    result = original(self, *args, **kwargs)
-                finally:
-                    if callback in self.callbacks:
-                        self.callbacks.remove(callback)
-                safely(config, _after_fit, config, run_id, self)
-                return result
+            config, run_id = call
+            callback = _callback_class(package)(config, run_id)
+            self.callbacks.append(callback)
+            try:
+                result = original(self, *args, **kwargs)
+            finally:
+                if callback in self.callbacks:
+                    self.callbacks.remove(callback)
+            safely(config, _after_fit, config, run_id, self)
+            return result
 
     return fit
 

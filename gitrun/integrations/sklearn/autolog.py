@@ -21,8 +21,9 @@ from types import ModuleType
 from typing import Any
 
 from gitrun.integrations.autolog import patching
+from gitrun.integrations.autolog.gate import logging_call
 from gitrun.integrations.autolog.imports import when_imported
-from gitrun.integrations.autolog.session import AutologConfig, autolog_run, outermost, safely
+from gitrun.integrations.autolog.session import AutologConfig, safely
 
 FLAVOR = "sklearn"
 _METHODS = ("fit", "fit_transform", "fit_predict")
@@ -73,9 +74,7 @@ def autolog(
             "serialization_format": serialization_format,
         },
     )
-    patching.configs[FLAVOR] = config
-    if disable:
-        patching.unpatch(FLAVOR)
+    if not patching.configure(config):
         return
     when_imported("sklearn.base", _install)
 
@@ -113,19 +112,14 @@ def _patch_class(cls: type) -> None:
 
 def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
     def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
-        config = patching.active(FLAVOR)
-        if config is None:
-            return original(self, *args, **kwargs)
-        with outermost(FLAVOR, process_wide=True) as outer:
-            if not outer:
+        with logging_call(FLAVOR, process_wide=True) as call:
+            if call is None:
                 return original(self, *args, **kwargs)
-            with autolog_run(config) as run_id:
-                if run_id is None:
-                    return original(self, *args, **kwargs)
-                safely(config, _log_params, run_id, self)
-                result = original(self, *args, **kwargs)
-                safely(config, _log_fitted, config, run_id, self, args, kwargs)
-                return result
+            config, run_id = call
+            safely(config, _log_params, run_id, self)
+            result = original(self, *args, **kwargs)
+            safely(config, _log_fitted, config, run_id, self, args, kwargs)
+            return result
 
     return fit
 

@@ -68,18 +68,6 @@ def _parts(model: Any) -> list[Any]:
     return parts
 
 
-def _options(
-    model: Any,
-    signature: ModelSignature | Literal[False] | None,
-    input_example: Any,
-    pip_requirements: Sequence[str] | None,
-    extra_pip_requirements: Sequence[str] | None,
-    metadata: dict[str, Any] | None,
-) -> SaveOptions:
-    predict = getattr(model, "predict", None)
-    return SaveOptions(signature, input_example, pip_requirements, extra_pip_requirements, metadata, predict)
-
-
 def save_model(
     sk_model: Any,
     path: str | os.PathLike[str],
@@ -94,7 +82,10 @@ def save_model(
 ) -> None:
     """Save a scikit-learn (or xgboost/lightgbm sklearn-API) model into the new folder ``path``."""
     warn_ignored("conda_env", conda_env)
-    options = _options(sk_model, signature, input_example, pip_requirements, extra_pip_requirements, metadata)
+    predict = getattr(sk_model, "predict", None)
+    options = SaveOptions(
+        signature, input_example, pip_requirements, extra_pip_requirements, metadata, predict
+    )
     save(path, _serializer(sk_model, serialization_format), options)
 
 
@@ -122,7 +113,10 @@ def log_model(
     """
     warn_ignored("registered_model_name", registered_model_name)
     warn_ignored("conda_env", conda_env)
-    options = _options(sk_model, signature, input_example, pip_requirements, extra_pip_requirements, metadata)
+    predict = getattr(sk_model, "predict", None)
+    options = SaveOptions(
+        signature, input_example, pip_requirements, extra_pip_requirements, metadata, predict
+    )
     return log(model_name(name, artifact_path), _serializer(sk_model, serialization_format), options, run_id)
 
 

@@ -40,9 +40,7 @@ def autolog(
         silent=silent,
         extra_tags=dict(extra_tags or {}),
     )
-    patching.configs[FLAVOR] = config
-    if disable:
-        patching.unpatch(FLAVOR)
+    if not patching.configure(config):
         return
     when_imported("transformers.trainer", _install)
 

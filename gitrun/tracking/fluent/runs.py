@@ -198,8 +198,7 @@ def _create(
         parent_run_id=parent,
         inherit_code_from=parent,
     )
-    info = store.writer._runs[new_id].info
-    tags_now = store.writer._runs[new_id].tags
+    info = store.writer.read_info(new_id)
     run = ent.Run(
         ent.RunInfo(
             new_id,
@@ -212,7 +211,7 @@ def _create(
             info["artifact_uri"],
             ent.LifecycleStage.ACTIVE,
         ),
-        ent.RunData(tags=dict(tags_now)),
+        ent.RunData(tags=store.writer.read_tags(new_id)),
         record=info,
     )
     return ActiveRun(run, client)
