@@ -86,6 +86,8 @@ def make_sample(repo: Path, tmp: Path) -> Sample:
     (files / "table.csv").write_text("epoch,loss\n1,0.5\n2,0.25\n")
     (files / "model" / "MLmodel").write_text("flavors:\n  sklearn: {pickled_model: model.pkl}\n")
     (files / "model" / "model.pkl").write_bytes(bytes(range(256)) * 4)
+    # Later code: this run's snapshot differs from the others' in train.py.
+    (repo / "train.py").write_text("print('train')\nlr = 0.2  # tuned later\n")
     with gitrun.start_run(run_name="with-artifacts", experiment_id=other) as run:
         gitrun.log_param("lr", 0.2)
         gitrun.log_artifacts(str(files))

@@ -27,7 +27,12 @@ def _run_id(store: TrackingStore, request: Request) -> str:
 
 
 def _children(store: TrackingStore, run_id: str, experiment_id: str) -> list[dict[str, Any]]:
-    query = tables.RunTableQuery((experiment_id,), f"tags.`mlflow.parentRunId` = '{run_id}'", view="all")
+    query = tables.RunTableQuery(
+        (experiment_id,),
+        f"tags.`mlflow.parentRunId` = '{run_id}'",
+        sort=(tables.SortKey("attributes.start_time", ascending=True),),
+        view="all",
+    )
     return [run_row(r) for r in tables.run_page(store, query, 0, tables.MAX_PAGE).runs]
 
 

@@ -3,7 +3,7 @@
 // a scatter plot, drawn on a canvas.
 import uPlot from "../vendor/uplot/uPlot.esm.js";
 import { apiUrl, get } from "./api.js";
-import { colour, debounce, fmtValue, h } from "./dom.js";
+import { fmtValue, h } from "./dom.js";
 
 const X_LABELS = { step: "step", relative: "seconds since start", time: "wall time" };
 
@@ -73,8 +73,8 @@ export function metricChart(key, lines, settings) {
       axes: [{ label: X_LABELS[settings.x] }, { values: (u, ticks) => ticks.map(fmtValue), size: 60 }],
       series: [{ label: settings.x }, ...series],
       legend: { show: lines.length > 1 || settings.smoothing > 0 },
-      cursor: { drag: { x: true, y: false, setScale: true } },
-      hooks: { setScale: [(u, scale) => { if (scale === "x") zoomed(u); }] },
+      cursor: { drag: { x: true, y: false, setScale: false } },
+      hooks: { setSelect: [selected] },
     };
     if (plot) plot.destroy();
     plot = new uPlot(opts, joined, plotBox);
@@ -82,36 +82,35 @@ export function metricChart(key, lines, settings) {
     const points = raw.reduce((n, s) => n + s.x.length, 0);
     holder.dataset.points = String(points);
     holder.dataset.log = logY ? "1" : "0";
+    holder.dataset.x = settings.x;
     const total = raw.reduce((n, s) => n + s.total, 0);
     info.textContent = raw.some((s) => s.downsampled)
       ? `${points.toLocaleString()} of ${total.toLocaleString()} points drawn (min/max per pixel)`
       : `${total.toLocaleString()} point${total === 1 ? "" : "s"}`;
   };
 
-  let programmatic = false;
-  const zoomed = debounce((u) => {
-    if (programmatic) return;
-    const { min, max } = u.scales.x;
-    if (min === null || max === null) return;
-    range = [min, max];
+  // A drag selects an x range: fetch that range's points (downsampled again at full width).
+  const selected = (u) => {
+    if (u.select.width < 3) return;
+    range = [u.posToVal(u.select.left, "x"), u.posToVal(u.select.left + u.select.width, "x")];
+    u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
     load();
-  }, 150);
+  };
 
   const load = async () => {
     const params = { runs: lines.map((l) => l.runId).join(","), key, x: settings.x, buckets: Math.round((plotBox.clientWidth || 600) / 1.5) };
     if (range) { params.lo = range[0]; params.hi = range[1]; }
     const data = await get("/series", params);
     raw = lines.map((l) => data.series.find((s) => s.run_id === l.runId) || { x: [], y: [], total: 0 });
-    programmatic = true;
     build();
     if (range) plot.setScale("x", { min: range[0], max: range[1] });
-    programmatic = false;
+    holder.dataset.zoomed = range ? "1" : "0";
   };
 
   return {
     element: holder,
     load,
-    restyle: () => { programmatic = true; build(); if (range) plot.setScale("x", { min: range[0], max: range[1] }); programmatic = false; },
+    restyle: () => { build(); if (range) plot.setScale("x", { min: range[0], max: range[1] }); },
     reset: () => { range = null; },
     csvLinks: () => lines.map((l) => h("a", { href: apiUrl(`/runs/${l.runId}/metric.csv`, { key }), download: "" }, `raw CSV${lines.length > 1 ? ` (${l.label})` : ""}`)),
   };
