@@ -14,7 +14,9 @@ def url_of(options: ServerOptions, port: int | None = None) -> str:
     return f"http://{host}:{port if port is not None else options.port}/"
 
 
-def serve(options: ServerOptions, *, open_browser: bool = False, groups: list[RouteGroup] | None = None) -> None:
+def serve(
+    options: ServerOptions, *, open_browser: bool = False, groups: list[RouteGroup] | None = None
+) -> None:
     """Serve until interrupted; print the URL once listening (and open it if asked)."""
     import uvicorn
 

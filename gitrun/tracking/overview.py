@@ -55,7 +55,11 @@ def experiments(store: TrackingStore, view: str = "active") -> Overview:
         page = index.search_experiments(ExperimentSearch(view=search.view_of(_VIEW_TYPES[view])), 1000, token)
         for item in page.items:
             seen = activity.get(item.experiment_id)
-            last = max((t for t in (seen.last_start_time, seen.last_end_time) if t), default=None) if seen else None
+            last = (
+                max((t for t in (seen.last_start_time, seen.last_end_time) if t), default=None)
+                if seen
+                else None
+            )
             rows.append(
                 ExperimentRow(
                     item.experiment_id,
@@ -72,7 +76,7 @@ def experiments(store: TrackingStore, view: str = "active") -> Overview:
         token = page.token
         if not token:
             break
-    rows.sort(key=lambda r: (r.last_activity or r.creation_time or 0), reverse=True)
+    rows.sort(key=lambda r: r.last_activity or r.creation_time or 0, reverse=True)
     return Overview(True, rows)
 
 

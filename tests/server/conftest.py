@@ -45,7 +45,9 @@ def git(cwd: Path, *args: str) -> None:
 
 def new_repo(parent: Path, home: Path) -> Path:
     home.mkdir(parents=True, exist_ok=True)
-    (home / ".gitconfig").write_text("[init]\n\tdefaultBranch = main\n[user]\n\tname = T\n\temail = t@example.com\n")
+    (home / ".gitconfig").write_text(
+        "[init]\n\tdefaultBranch = main\n[user]\n\tname = T\n\temail = t@example.com\n"
+    )
     repo = parent / "work"
     repo.mkdir()
     env = child_env(home)
@@ -78,7 +80,11 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Recorded:
         "print('SAMPLE ' + json.dumps(d))\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", script, str(base)], cwd=repo, env=child_env(home), capture_output=True, text=True
+        [sys.executable, "-c", script, str(base)],
+        cwd=repo,
+        env=child_env(home),
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 0, out.stderr
     data = json.loads(next(line for line in out.stdout.splitlines() if line.startswith("SAMPLE "))[7:])
@@ -91,7 +97,7 @@ class UiServer:
 
     def __init__(self, repo: Path, home: Path, *args: str) -> None:
         self.log = repo.parent / f"ui-{time.monotonic_ns()}.log"
-        self._log = open(self.log, "w")  # noqa: SIM115 - kept open while the server runs
+        self._log = open(self.log, "w")  # kept open while the server runs
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gitrun.cli", "ui", "--repo", str(repo), "--port", "0", *args],
             env=child_env(home, GITRUN_FLUSH_INTERVAL="0.5"),

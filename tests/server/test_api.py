@@ -17,11 +17,18 @@ from tests.server.sample import HOSTILE
 
 
 def call(
-    server: UiServer, path: str, params: dict[str, Any] | None = None, *, body: Any = None, headers: dict[str, str] | None = None
+    server: UiServer,
+    path: str,
+    params: dict[str, Any] | None = None,
+    *,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
 ) -> tuple[int, dict[str, str], bytes]:
     url = server.url.rstrip("/") + path + ("?" + urllib.parse.urlencode(params, doseq=True) if params else "")
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers=headers or {}, method="POST" if data is not None else "GET")
+    request = urllib.request.Request(
+        url, data=data, headers=headers or {}, method="POST" if data is not None else "GET"
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
@@ -80,15 +87,27 @@ def test_runs_page_filter_sort_offset_and_count(server: UiServer, recorded: Reco
     assert recorded.sample.parent in ids and not set(recorded.sample.children) & set(ids)
     assert nested["children"][recorded.sample.parent] == 3
     assert get_json(server, "/api/ui/runs/count", experiments=e, nested="1")["count"] == 6
-    found = get_json(server, "/api/ui/runs", experiments=e, filter="params.optimizer = 'sgd'", sort="metrics.val_loss:asc")
+    found = get_json(
+        server, "/api/ui/runs", experiments=e, filter="params.optimizer = 'sgd'", sort="metrics.val_loss:asc"
+    )
     losses = [r["metrics"]["val_loss"] for r in found["runs"]]
     assert len(losses) == 4 and losses == sorted(losses)
-    second = get_json(server, "/api/ui/runs", experiments=e, filter="params.optimizer = 'sgd'", sort="metrics.val_loss:asc", offset=2, limit=1)
+    second = get_json(
+        server,
+        "/api/ui/runs",
+        experiments=e,
+        filter="params.optimizer = 'sgd'",
+        sort="metrics.val_loss:asc",
+        offset=2,
+        limit=1,
+    )
     assert second["offset"] == 2 and second["runs"][0]["run_id"] == found["runs"][2]["run_id"]
 
 
 def test_a_bad_filter_answers_its_message_and_position(server: UiServer, recorded: Recorded) -> None:
-    status, _, body = call(server, "/api/ui/runs", {"experiments": recorded.sample.experiment_id, "filter": "metrics.loss >> 1"})
+    status, _, body = call(
+        server, "/api/ui/runs", {"experiments": recorded.sample.experiment_id, "filter": "metrics.loss >> 1"}
+    )
     problem = json.loads(body)
     assert status == 400 and problem["error_code"] == "INVALID_PARAMETER_VALUE"
     assert problem["position"] == 13 and "'>>'" in problem["message"]
@@ -103,17 +122,24 @@ def test_best_child_of_a_sweep_and_groups(server: UiServer, recorded: Recorded) 
     assert data["best"][recorded.sample.parent]["run_id"] == recorded.sample.best_child
     worst = get_json(server, "/api/ui/runs", experiments=e, nested="1", best="metrics.val_loss:desc")
     assert worst["best"][recorded.sample.parent]["run_id"] == recorded.sample.children[2]
-    groups = get_json(server, "/api/ui/runs/groups", experiments=e, param="optimizer", metrics="val_loss")["groups"]
+    groups = get_json(server, "/api/ui/runs/groups", experiments=e, param="optimizer", metrics="val_loss")[
+        "groups"
+    ]
     by_value = {g["value"]: g for g in groups}
     assert by_value["adam"]["runs"] == 3 and by_value["sgd"]["runs"] == 4 and by_value[None]["runs"] == 2
-    count, mean, std, low, high = by_value["adam"]["metrics"]["val_loss"]
+    count, mean, std, low, _ = by_value["adam"]["metrics"]["val_loss"]
     finals = [1.0 / (1 + 49 * lr * 10) + 0.01 * i for i, lr in enumerate((0.1, 0.01, 0.001))]
     assert count == 3 and mean == pytest.approx(sum(finals) / 3) and low == pytest.approx(min(finals))
     assert std == pytest.approx((sum((f - mean) ** 2 for f in finals) / 3) ** 0.5)
 
 
 def test_columns_that_vary(server: UiServer, recorded: Recorded) -> None:
-    data = get_json(server, "/api/ui/runs/columns", experiments=recorded.sample.experiment_id, filter="params.optimizer = 'sgd'")
+    data = get_json(
+        server,
+        "/api/ui/runs/columns",
+        experiments=recorded.sample.experiment_id,
+        filter="params.optimizer = 'sgd'",
+    )
     assert data["sampled"] == 4
     assert "params.layers" in data["varying"] and "metrics.val_loss" in data["varying"]
     assert "params.optimizer" not in data["varying"]  # 'sgd' in every sampled run
@@ -124,7 +150,9 @@ def test_run_document(server: UiServer, recorded: Recorded) -> None:
     doc = get_json(server, f"/api/ui/runs/{child[:10]}")
     assert doc["run"]["run_id"] == child and doc["run"]["params"]["lr"] == "0.1"
     loss = next(m for m in doc["metrics"] if m["key"] == "val_loss")
-    assert loss["points"] == 50 and loss["min_step"] == 49 and loss["max_step"] == 0 and loss["last_step"] == 49
+    assert (
+        loss["points"] == 50 and loss["min_step"] == 49 and loss["max_step"] == 0 and loss["last_step"] == 49
+    )
     assert doc["parent"]["run_id"] == recorded.sample.parent
     assert doc["code"]["dirty"] is True
     assert doc["reproduce"] == f"gitrun reproduce {child}"
@@ -132,7 +160,9 @@ def test_run_document(server: UiServer, recorded: Recorded) -> None:
     assert [c["run_id"] for c in parent["children"]] == recorded.sample.children
     other = get_json(server, f"/api/ui/runs/{recorded.sample.artifacts_run}")
     assert other["inputs"][0]["path"].endswith("table.csv")
-    assert other["inputs"][0]["digest"] == "sha256:" + hashlib.sha256(b"epoch,loss\n1,0.5\n2,0.25\n").hexdigest()
+    assert (
+        other["inputs"][0]["digest"] == "sha256:" + hashlib.sha256(b"epoch,loss\n1,0.5\n2,0.25\n").hexdigest()
+    )
 
 
 def test_snapshot_diff_and_runs_diff(server: UiServer, recorded: Recorded) -> None:
@@ -173,7 +203,9 @@ def test_artifacts_previews_and_download(server: UiServer, recorded: Recorded) -
     assert kinds["table.csv"]["rows"] == [["epoch", "loss"], ["1", "0.5"], ["2", "0.25"]]
     assert kinds["model/MLmodel"]["kind"] == "model" and "sklearn" in kinds["model/MLmodel"]["text"]
     assert kinds["model/model.pkl"]["kind"] == "binary"
-    status, headers, body = call(server, f"/api/ui/runs/{run}/artifacts/raw", {"path": "plot.png", "download": "1"})
+    status, headers, body = call(
+        server, f"/api/ui/runs/{run}/artifacts/raw", {"path": "plot.png", "download": "1"}
+    )
     assert status == 200 and body == recorded.sample.png
     assert headers["content-disposition"].startswith("attachment")
     assert "sandbox" in headers["content-security-policy"]
@@ -181,10 +213,14 @@ def test_artifacts_previews_and_download(server: UiServer, recorded: Recorded) -
     assert headers["content-type"] == "application/octet-stream"  # never rendered by the browser
 
 
-@pytest.mark.parametrize("path", ["../../etc/passwd", "/etc/passwd", "model/../../x", "a\\..\\b", "nope.txt", "model"])
+@pytest.mark.parametrize(
+    "path", ["../../etc/passwd", "/etc/passwd", "model/../../x", "a\\..\\b", "nope.txt", "model"]
+)
 def test_artifact_paths_cannot_escape_the_run(server: UiServer, recorded: Recorded, path: str) -> None:
     for endpoint in ("preview", "raw"):
-        status, _, body = call(server, f"/api/ui/runs/{recorded.sample.artifacts_run}/artifacts/{endpoint}", {"path": path})
+        status, _, body = call(
+            server, f"/api/ui/runs/{recorded.sample.artifacts_run}/artifacts/{endpoint}", {"path": path}
+        )
         assert status in (400, 404), (endpoint, path, body)
         assert b"root:" not in body
 
@@ -238,7 +274,9 @@ def test_writes_need_the_page_token_and_same_origin(writable_server: UiServer, r
         assert status == 403, headers
     assert get_json(writable_server, f"/api/ui/runs/{run}")["note"] == ""
     origin = writable_server.url.rstrip("/")
-    status, _, _ = call(writable_server, path, body={"text": "a <b>note</b>"}, headers={**good, "origin": origin})
+    status, _, _ = call(
+        writable_server, path, body={"text": "a <b>note</b>"}, headers={**good, "origin": origin}
+    )
     assert status == 200
     assert get_json(writable_server, f"/api/ui/runs/{run}")["note"] == "a <b>note</b>"
 
@@ -261,6 +299,10 @@ def test_writable_tags_rename_delete_restore(writable_server: UiServer, recorded
     assert post("tags", {"key": "../x", "value": 1}) == 400
     assert post("delete", {}) == 200
     e = recorded.sample.experiment_id
-    assert run not in {r["run_id"] for r in get_json(writable_server, "/api/ui/runs", experiments=e, limit=50)["runs"]}
+    assert run not in {
+        r["run_id"] for r in get_json(writable_server, "/api/ui/runs", experiments=e, limit=50)["runs"]
+    }
     assert post("restore", {}) == 200
-    assert run in {r["run_id"] for r in get_json(writable_server, "/api/ui/runs", experiments=e, limit=50)["runs"]}
+    assert run in {
+        r["run_id"] for r in get_json(writable_server, "/api/ui/runs", experiments=e, limit=50)["runs"]
+    }

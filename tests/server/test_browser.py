@@ -29,7 +29,9 @@ ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium (apt-get install chromium)")
+pytestmark = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM), reason="needs Debian's chromium (apt-get install chromium)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +89,10 @@ def painted(page: Any, selector: str) -> int:
     """How many pixels of the canvas under ``selector`` are not blank."""
     return page.eval_on_selector(
         selector,
-        """el => { const c = el.querySelector('canvas'); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-                  let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; }""",
+        """el => {
+             const c = el.querySelector('canvas');
+             const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+             let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; }""",
     )
 
 
@@ -138,7 +142,9 @@ def test_sort_by_a_metric_column(page: Any, server: UiServer, recorded: Recorded
     assert up == list(reversed(down))
 
 
-def test_expand_a_sweep_select_three_and_compare(page: Any, server: UiServer, recorded: Recorded, shots: Path) -> None:
+def test_expand_a_sweep_select_three_and_compare(
+    page: Any, server: UiServer, recorded: Recorded, shots: Path
+) -> None:
     open_table(page, server, recorded, "&best=metrics.val_loss:asc")
     parent = page.locator(f"tr[data-run='{recorded.sample.parent}']")
     assert "best: trial-0" in parent.inner_text()
@@ -174,7 +180,9 @@ def test_code_diff_between_two_runs(page: Any, server: UiServer, recorded: Recor
     assert page.locator("#compare-params tr.differs[data-key='lr']").count() == 1
 
 
-def test_run_page_chart_points_and_log_scale(page: Any, server: UiServer, recorded: Recorded, shots: Path) -> None:
+def test_run_page_chart_points_and_log_scale(
+    page: Any, server: UiServer, recorded: Recorded, shots: Path
+) -> None:
     open_table(page, server, recorded, "&flat=1")
     page.locator(f"tr[data-run='{recorded.sample.best_child}'] td.name a").click()
     page.wait_for_selector("#metrics")
@@ -206,7 +214,9 @@ def test_run_page_chart_points_and_log_scale(page: Any, server: UiServer, record
     page.wait_for_selector(f"{chart}[data-x='relative']")
 
 
-def test_run_page_code_and_reproduce_line(page: Any, server: UiServer, recorded: Recorded, shots: Path) -> None:
+def test_run_page_code_and_reproduce_line(
+    page: Any, server: UiServer, recorded: Recorded, shots: Path
+) -> None:
     page.goto(f"{server.url}#/run/{recorded.sample.best_child}?tab=code")
     page.wait_for_selector("#snapshot-diff .diff-file[data-path='train.py']")
     assert "+lr = 0.1  # uncommitted change" in page.inner_text("#snapshot-diff")
@@ -216,7 +226,9 @@ def test_run_page_code_and_reproduce_line(page: Any, server: UiServer, recorded:
     page.screenshot(path=str(shots / "run-code.png"))
 
 
-def test_download_an_artifact_and_previews(page: Any, server: UiServer, recorded: Recorded, shots: Path) -> None:
+def test_download_an_artifact_and_previews(
+    page: Any, server: UiServer, recorded: Recorded, shots: Path
+) -> None:
     page.goto(f"{server.url}#/run/{recorded.sample.artifacts_run}?tab=artifacts")
     page.wait_for_selector("#preview pre.code")  # the model's MLmodel is shown first
     assert "sklearn" in page.inner_text("#preview")
@@ -283,9 +295,9 @@ def test_a_live_run_chart_grows(page: Any, server: UiServer, recorded: Recorded,
         chart = ".chart[data-key='loss']"
         page.wait_for_selector(f"{chart}[data-points]")
         first = int(page.get_attribute(chart, "data-points"))
-        wait_js(page, f"Number(document.querySelector(\"{chart}\").dataset.points) > {first + 5}", timeout=20)
+        wait_js(page, f'Number(document.querySelector("{chart}").dataset.points) > {first + 5}', timeout=20)
         second = int(page.get_attribute(chart, "data-points"))
-        wait_js(page, f"Number(document.querySelector(\"{chart}\").dataset.points) > {second}", timeout=20)
+        wait_js(page, f'Number(document.querySelector("{chart}").dataset.points) > {second}', timeout=20)
         assert "RUNNING" in page.inner_text(".run-header")
     finally:
         stop.write_text("stop")
@@ -315,5 +327,7 @@ def test_a_fresh_clone_says_to_fetch(page: Any, tmp_path: Path) -> None:
     finally:
         ui.stop()
     # Looking created nothing: no records ref, no gitrun folder content beyond what git has.
-    refs = subprocess.run(["git", "for-each-ref"], cwd=repo, env=child_env(home), capture_output=True, text=True).stdout
+    refs = subprocess.run(
+        ["git", "for-each-ref"], cwd=repo, env=child_env(home), capture_output=True, text=True
+    ).stdout
     assert "gitrun" not in refs

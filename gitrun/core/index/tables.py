@@ -113,10 +113,10 @@ def key_stats(
     """
     table = _TABLES[entity]
     sql, params = _matching(conn, search, sample)
-    sample_cte = f"WITH s AS MATERIALIZED (SELECT rid FROM ({sql})) "
-    looked = int(conn.execute(f"{sample_cte}SELECT count(*) FROM s", params).fetchone()[0])
+    sample_cte = f"WITH s AS MATERIALIZED (SELECT rid FROM ({sql})) "  # noqa: S608
+    looked = int(conn.execute(f"{sample_cte}SELECT count(*) FROM s", params).fetchone()[0])  # noqa: S608
     rows = conn.execute(
-        f"{sample_cte}SELECT k.key, count(*), count(DISTINCT coalesce(d.value, 'NaN')) FROM s "
+        f"{sample_cte}SELECT k.key, count(*), count(DISTINCT coalesce(d.value, 'NaN')) FROM s "  # noqa: S608
         f"JOIN {table} d ON d.rid = s.rid JOIN keys k ON k.kid = d.kid GROUP BY d.kid ORDER BY k.key",
         params,
     ).fetchall()
@@ -176,16 +176,16 @@ def group_stats(
     pkid = conn.execute("SELECT kid FROM keys WHERE key = ?", (param,)).fetchone()
     wanted = list(dict.fromkeys(metrics))
     group_cte = (
-        f"WITH g AS MATERIALIZED (SELECT m.rid AS rid, p.value AS value FROM ({sql}) m "
+        f"WITH g AS MATERIALIZED (SELECT m.rid AS rid, p.value AS value FROM ({sql}) m "  # noqa: S608
         "LEFT JOIN params p ON p.rid = m.rid AND p.kid = ?) "
     )
     params = [*params, pkid[0] if pkid else None]
-    sizes = dict(conn.execute(f"{group_cte}SELECT value, count(*) FROM g GROUP BY value", params))
+    sizes = dict(conn.execute(f"{group_cte}SELECT value, count(*) FROM g GROUP BY value", params))  # noqa: S608
     stats: dict[str | None, dict[str, tuple[int, float, float, float, float]]] = {v: {} for v in sizes}
     if wanted:
         marks = ",".join("?" * len(wanted))
         rows = conn.execute(
-            f"{group_cte}SELECT g.value, k.key, count(d.value), avg(d.value), avg(d.value * d.value), "
+            f"{group_cte}SELECT g.value, k.key, count(d.value), avg(d.value), avg(d.value * d.value), "  # noqa: S608
             "min(d.value), max(d.value) FROM g JOIN metrics d ON d.rid = g.rid "
             f"JOIN keys k ON k.kid = d.kid WHERE k.key IN ({marks}) GROUP BY g.value, d.kid",
             [*params, *wanted],

@@ -40,7 +40,9 @@ def _preview(store: TrackingStore, text: str, path: str) -> previews.Preview:
 
 
 async def preview(request: Request, ctx: ServerContext) -> Response:
-    return Json(await ctx.call(_preview, ctx.client.store, request.path_params["run_id"], text_arg(request, "path")))
+    return Json(
+        await ctx.call(_preview, ctx.client.store, request.path_params["run_id"], text_arg(request, "path"))
+    )
 
 
 def _file(store: TrackingStore, text: str, path: str) -> previews.ArtifactFile:
@@ -71,5 +73,6 @@ async def raw(request: Request, ctx: ServerContext) -> Response:
                 return
             yield block
 
-    return StreamingResponse(stream(), media_type=image if inline else "application/octet-stream", headers=headers)
-
+    return StreamingResponse(
+        stream(), media_type=image if inline else "application/octet-stream", headers=headers
+    )
