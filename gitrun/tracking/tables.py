@@ -175,14 +175,15 @@ class ColumnSummary:
         return out
 
 
-def column_summary(store: TrackingStore, query: RunTableQuery, sample: int = 2000) -> ColumnSummary:
+def column_summary(store: TrackingStore, query: RunTableQuery, sample: int = 1000) -> ColumnSummary:
     """Params, metrics and tags of the first ``sample`` runs of a table."""
     search = query.search()
     store.writer.flush()
 
     def read(conn: sqlite3.Connection) -> ColumnSummary:
-        found = {e: idx.key_stats(conn, search, e, sample) for e in ("param", "metric", "tag")}
-        return ColumnSummary(found["param"][0], found["param"][1], found["metric"][1], found["tag"][1])
+        rids = idx.sample_rids(conn, search, sample)
+        found = {entity: idx.key_stats(conn, rids, entity) for entity in ("param", "metric", "tag")}
+        return ColumnSummary(len(rids), found["param"], found["metric"], found["tag"])
 
     return index_for(store).read(read)
 

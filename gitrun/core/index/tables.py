@@ -9,6 +9,7 @@ search_runs), run inside :meth:`RunIndex.read`'s read transaction.
 
 from __future__ import annotations
 
+import json
 import math
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
@@ -102,25 +103,24 @@ def experiment_activity(conn: sqlite3.Connection, view: View = "active") -> list
     return [ExperimentActivity(e, n, int(running or 0), start, end) for e, n, running, start, end in rows]
 
 
-def key_stats(
-    conn: sqlite3.Connection, search: RunSearch, entity: str, sample: int
-) -> tuple[int, list[KeyStats]]:
-    """Keys of ``entity`` (param, metric or tag) among the first ``sample`` matching runs.
-
-    Returns:
-        The number of runs looked at, and each key with the number of those runs
-        having it and its number of distinct values, keys sorted.
-    """
-    table = _TABLES[entity]
+def sample_rids(conn: sqlite3.Connection, search: RunSearch, sample: int) -> list[int]:
+    """Row ids of the first ``sample`` runs matching ``search``, in its order."""
     sql, params = _matching(conn, search, sample)
-    sample_cte = f"WITH s AS MATERIALIZED (SELECT rid FROM ({sql})) "  # noqa: S608
-    looked = int(conn.execute(f"{sample_cte}SELECT count(*) FROM s", params).fetchone()[0])  # noqa: S608
+    return [row[0] for row in conn.execute(sql, params)]
+
+
+def key_stats(conn: sqlite3.Connection, rids: Sequence[int], entity: str) -> list[KeyStats]:
+    """Keys of ``entity`` (param, metric or tag) among the runs ``rids`` (from
+    :func:`sample_rids`): how many of them have each key, and its number of distinct
+    values (NaN counts as one value), keys sorted."""
+    table = _TABLES[entity]
     rows = conn.execute(
-        f"{sample_cte}SELECT k.key, count(*), count(DISTINCT coalesce(d.value, 'NaN')) FROM s "  # noqa: S608
-        f"JOIN {table} d ON d.rid = s.rid JOIN keys k ON k.kid = d.kid GROUP BY d.kid ORDER BY k.key",
-        params,
+        f"SELECT k.key, count(*), count(DISTINCT coalesce(d.value, 'NaN')) FROM {table} d "  # noqa: S608
+        "JOIN keys k ON k.kid = d.kid WHERE d.rid IN (SELECT value FROM json_each(?)) "
+        "GROUP BY d.kid ORDER BY k.key",
+        (json.dumps(list(rids)),),
     ).fetchall()
-    return looked, [KeyStats(key, n, distinct) for key, n, distinct in rows]
+    return [KeyStats(key, n, distinct) for key, n, distinct in rows]
 
 
 def children_counts(

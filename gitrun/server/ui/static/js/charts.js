@@ -161,10 +161,10 @@ function canvas(width, height) {
 // dims = [{name, values: [per run]}]
 export function parallelCoordinates(dims, runs) {
   const width = Math.max(480, dims.length * 140);
-  const height = 300;
+  const height = 320;
   const [c, ctx] = canvas(width, height);
   c.classList.add("parallel");
-  const top = 30;
+  const top = 44;
   const bottom = height - 30;
   const x = (i) => 50 + (i * (width - 100)) / Math.max(1, dims.length - 1);
   const scales = dims.map((d) => axisScale(d.values));
@@ -193,7 +193,7 @@ export function parallelCoordinates(dims, runs) {
     ctx.fillText(d.name, x(i), 14);
     const s = scales[i];
     if (s.kind === "num") {
-      ctx.fillText(s.labels[1], x(i), top - 4 + 0);
+      ctx.fillText(s.labels[1], x(i), top - 8);
       ctx.fillText(s.labels[0], x(i), bottom + 14);
     } else {
       s.labels.forEach((label) => ctx.fillText(label, x(i) + 4, bottom - s.pos(label) * (bottom - top)));

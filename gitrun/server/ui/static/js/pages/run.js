@@ -167,7 +167,7 @@ async function code(body, doc) {
         ["GPU", env.gpu ? JSON.stringify(env.gpu) : "(none recorded)"],
         ...Object.entries(env.variables).map(([k, v]) => [`$${k}`, v]),
       ], "environment"), h("h3", null, `Packages (${packages.length})`), pkgFilter,
-      h("table", { class: "grid", id: "packages" }, h("thead", null, h("tr", null, h("th", null, "Package"), h("th", null, "Version"))), pkgBody)))));
+      h("div", { class: "table-scroll short" }, h("table", { class: "grid", id: "packages" }, h("thead", null, h("tr", null, h("th", null, "Package"), h("th", null, "Version"))), pkgBody))))));
   if (recorded) clear(diffHolder, diffView(await get(`/runs/${run.run_id}/code-diff`)));
   else clear(diffHolder, h("p", { class: "muted" }, "(no code recorded)"));
 }

@@ -53,12 +53,16 @@ export async function runsPage(main, params) {
   };
   const base = { experiments, filter, sort, view: "active" };
 
-  const allExperiments = (await get("/experiments")).experiments;
+  // Everything the first screen needs is asked for at once; rows do not wait for the count.
+  const tableParams = { ...base, nested: nested ? "1" : "" };
+  const firstPage = groupBy ? null : get("/runs", { ...tableParams, offset: 0, limit: PAGE, best: params.get("best") || "" }).catch((err) => err);
+  const counted = groupBy ? null : get("/runs/count", tableParams).catch((err) => err);
+  const [listing, summary] = await Promise.all([get("/experiments"), get("/runs/columns", base).catch((err) => err)]);
+  const allExperiments = listing.experiments;
   const names = experiments.map((id) => (allExperiments.find((x) => x.experiment_id === id) || { name: id }).name);
   crumbs(link("#/", "Experiments"), h("span", null, names.join(", ")));
 
   const storageKey = `gitrun.columns.${experiments.join(",")}`;
-  const summary = await get("/runs/columns", base).catch((err) => err);
   if (summary instanceof ApiError) {
     // A bad filter in the address: show the table's frame with the error, nothing else.
     const box = filterBox(filter, (text) => navigate({ f: text }));
@@ -114,9 +118,20 @@ export async function runsPage(main, params) {
     return { refresh: () => runsPage(main, params) };
   }
 
-  const view = runTable(holder, { base: { ...base, nested: nested ? "1" : "" }, filter, sort, best, selected, updateSelection, navigate, getColumns: () => columns });
+  const view = runTable(holder, { base: tableParams, filter, sort, best, selected, updateSelection, navigate, getColumns: () => columns });
+  // The first page was fetched with the default "best" metric only when none was chosen yet.
+  const early = await firstPage;
+  if (!(early instanceof Error)) {
+    view.preload(0, early);
+    // Fetched before the default "best" metric was known: fetch again for the sweeps' best children.
+    if ((params.get("best") || "") !== best && Object.values(early.children).some((n) => n)) view.refetch(0);
+  }
+  let pending = counted;
   const loadCount = async () => {
-    const { count } = await get("/runs/count", { ...base, nested: nested ? "1" : "" });
+    const answer = pending ? await pending : await get("/runs/count", tableParams);
+    pending = null;
+    if (answer instanceof Error) throw answer;
+    const { count } = answer;
     view.setCount(count);
     countLabel.textContent = `${count.toLocaleString()} ${nested ? "top-level " : ""}run${count === 1 ? "" : "s"}`;
     if (nested && filter) {
@@ -212,7 +227,7 @@ function runTable(holder, opts) {
   const total = () => count + [...expanded.values()].reduce((n, e) => n + e.runs.length, 0);
 
   const fetchPage = async (page) => {
-    pages.set(page, "loading");
+    if (!pages.has(page)) pages.set(page, "loading"); // a page being refreshed stays shown meanwhile
     try {
       const data = await get("/runs", { ...base, offset: page * PAGE, limit: PAGE, best });
       if (!disposed) pages.set(page, data);
@@ -315,7 +330,16 @@ function runTable(holder, opts) {
   window.addEventListener("resize", resize);
   return {
     setCount(n) { count = n; render(); },
-    reload() { pages = new Map(); render(); },
+    preload(page, data) { pages.set(page, data); },
+    refetch(page) { fetchPage(page); },
+    // Runs changed (live): fetch the pages in view again, keeping them shown until then.
+    reload() {
+      const first = Math.floor(scroller.scrollTop / ROW / PAGE);
+      const keep = new Map([...pages].filter(([n, d]) => Math.abs(n - first) <= 1 && d !== "loading"));
+      pages = keep;
+      for (const n of keep.keys()) fetchPage(n);
+      render();
+    },
     rebuild() { render(); },
     tick() {
       for (const td of tableEl.querySelectorAll("td.duration")) {
