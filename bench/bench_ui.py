@@ -41,8 +41,8 @@ from typing import Any
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import common  # noqa: E402
-import synth  # noqa: E402
+import common
+import synth
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -123,7 +123,7 @@ print(json.dumps({{"experiment": exp, "big": big, "compare": ids}}))
 
 class Served:
     def __init__(self, argv: list[str], env: dict[str, str], pattern: str, cwd: str | None = None) -> None:
-        self.log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)  # noqa: SIM115
+        self.log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
         self.proc = subprocess.Popen(
             argv, env=env, cwd=cwd, stdout=self.log, stderr=subprocess.STDOUT, text=True
         )
@@ -227,7 +227,8 @@ def gitrun_side(workdir: str, runs: int, repeats: int) -> dict[str, Any]:
         pages = {
             "runs table, first screen": (
                 f"{server.url}#/runs?e=0",
-                "document.querySelector('#runs tbody tr[data-run]') && document.querySelector('#run-count').textContent",
+                "document.querySelector('#runs tbody tr[data-run]') "
+                "&& document.querySelector('#run-count').textContent",
             ),
             "1M-point chart": (
                 f"{server.url}#/run/{info['big']}?tab=charts",
@@ -263,7 +264,8 @@ began = time.perf_counter()
 with open(runs_file) as fh:
     for line in fh:
         run = json.loads(line)
-        r = client.create_run("0", start_time=run["start"], tags=run["tags"], run_name=run["name"]).info.run_id
+        made = client.create_run("0", start_time=run["start"], tags=run["tags"], run_name=run["name"])
+        r = made.info.run_id
         metrics = [Metric(k, v, t, s) for k, pts in run["series"].items() for s, t, v in pts]
         client.log_batch(r, metrics=metrics, params=[Param(k, v) for k, v in run["params"].items()])
         client.set_terminated(r, "FINISHED", end_time=run["end"])
@@ -272,7 +274,8 @@ exp = client.create_experiment("ui-bench")
 big = client.create_run(exp, run_name="one-million").info.run_id
 t0 = 1_700_000_000_000
 for start in range(0, big_points, 1000):
-    client.log_batch(big, metrics=[Metric("loss", math.exp(-i / 200_000), t0 + i, i) for i in range(start, start + 1000)])
+    points = [Metric("loss", math.exp(-i / 200_000), t0 + i, i) for i in range(start, start + 1000)]
+    client.log_batch(big, metrics=points)
 client.set_terminated(big)
 ids = []
 for r in range(n_compare):
@@ -365,7 +368,8 @@ def mlflow_side(workdir: str, runs: int, repeats: int, big_points: int) -> dict[
             ),
             "10-run compare, 5 metrics": (
                 f'{base}/#/compare-runs?runs={compare}&experiments=["{info["experiment"]}"]',
-                f"{text}.includes('m4') && document.querySelectorAll('canvas, .js-plotly-plot, svg.main-svg').length >= 1",
+                f"{text}.includes('m4') "
+                "&& document.querySelectorAll('canvas, .js-plotly-plot, svg.main-svg').length >= 1",
             ),
         }
         with sync_playwright() as p:

@@ -42,8 +42,9 @@ def extra_group() -> RouteGroup:
 
 @pytest.fixture
 def served(in_repo: Path) -> Iterator[str]:
-    import gitrun
     import uvicorn
+
+    import gitrun
 
     gitrun.log_metric("m", 1.0)
     gitrun.end_run()

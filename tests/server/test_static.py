@@ -6,8 +6,9 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import re
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 STATIC = Path(__file__).resolve().parents[2] / "gitrun" / "server" / "ui" / "static"
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
