@@ -105,6 +105,13 @@ def test_experiments_then_runs_table(page: Any, server: UiServer, recorded: Reco
     page.wait_for_selector("#runs tbody tr[data-run]")
     assert page.inner_text("#run-count") == "6 top-level runs"
     assert set(rows(page)) == {recorded.sample.parent, *recorded.sample.plain, recorded.sample.hostile}
+    headers = page.eval_on_selector_all("#runs thead th", "els => els.map(e => e.textContent)")
+    cells = page.locator(f"tr[data-run='{recorded.sample.plain[0]}'] td").all_inner_texts()
+    assert len(cells) == len(headers)
+    column = dict(zip(headers, cells))
+    assert column["Name"] == "plain-0" and column["Status"] == "FINISHED" and column["User"]
+    assert column["lr"] == "0.05" and column["val_loss"] == "0.022371"  # exp(-19 / 5)
+    assert column["Commit"].endswith("*")  # uncommitted changes were recorded
     page.screenshot(path=str(shots / "runs.png"))
 
 

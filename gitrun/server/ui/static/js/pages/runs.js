@@ -73,8 +73,8 @@ export async function runsPage(main, params) {
   let columns = JSON.parse(localStorage.getItem(storageKey) || "null");
   if (!Array.isArray(columns)) {
     const varying = summary.varying.filter((c) => !c.startsWith("tags."));
-    columns = [...varying.filter((c) => c.startsWith("params.")).slice(0, 8),
-      ...varying.filter((c) => c.startsWith("metrics.")).slice(0, 8)];
+    columns = [...varying.filter((c) => c.startsWith("metrics.")).slice(0, 8),
+      ...varying.filter((c) => c.startsWith("params.")).slice(0, 8)];
   }
   const firstMetric = columns.find((c) => c.startsWith("metrics.")) || (summary.metrics[0] ? `metrics.${summary.metrics[0].key}` : "");
   const best = params.get("best") || (firstMetric ? `${firstMetric}:${MINIMISE.test(firstMetric) ? "asc" : "desc"}` : "");
@@ -246,7 +246,7 @@ function runTable(holder, opts) {
     });
     return h("tr", { class: cls, dataset: { run: run.run_id, status: run.status } },
       h("td", { class: "narrow" }, box),
-      null, // name cell, filled by the caller
+      h("td", { class: "name" }), // the name cell, filled in by the caller
       h("td", null, statusBadge(run.status)),
       h("td", null, fmtTime(run.start_time)),
       h("td", { class: "duration", dataset: { start: run.start_time, end: run.end_time || "" } }, fmtDuration(run.start_time, run.end_time)),
