@@ -14,21 +14,11 @@ from typing import Any
 
 import pytest
 
+from tests.server.chromium import ARGS, CHROMIUM
 from tests.server.conftest import Recorded, UiServer, child_env, new_repo
 from tests.server.sample import HOSTILE
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 pytestmark = pytest.mark.skipif(
     not os.path.exists(CHROMIUM), reason="needs Debian's chromium (apt-get install chromium)"
 )
