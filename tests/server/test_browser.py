@@ -328,3 +328,21 @@ def test_a_fresh_clone_says_to_fetch(page: Any, tmp_path: Path) -> None:
         ["git", "for-each-ref"], cwd=repo, env=child_env(home), capture_output=True, text=True
     ).stdout
     assert "gitrun" not in refs
+
+
+def test_writable_delete_then_restore_from_the_deleted_view(
+    page: Any, writable_server: UiServer, recorded: Recorded
+) -> None:
+    run = recorded.sample.plain[0]
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(f"{writable_server.url}#/run/{run}")
+    page.click("#delete")
+    page.wait_for_selector("#restore")
+    page.goto(f"{writable_server.url}#/runs?e={recorded.sample.experiment_id}&v=deleted")
+    page.wait_for_selector(f"#runs tr[data-run='{run}']")
+    assert rows(page) == [run] and page.input_value("#view") == "deleted"
+    page.locator(f"tr[data-run='{run}'] td.name a").click()
+    page.click("#restore")
+    page.wait_for_selector("#delete")
+    page.goto(f"{writable_server.url}#/runs?e={recorded.sample.experiment_id}&flat=1")
+    page.wait_for_selector(f"#runs tr[data-run='{run}']")

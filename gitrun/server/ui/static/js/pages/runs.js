@@ -47,11 +47,12 @@ export async function runsPage(main, params) {
   const sort = params.get("s") || "";
   const nested = params.get("flat") !== "1";
   const groupBy = params.get("g") || "";
+  const view = ["deleted", "all"].includes(params.get("v")) ? params.get("v") : "active";
   const navigate = (changes) => {
-    const next = { e: experiments, f: filter, s: sort, flat: nested ? "" : "1", g: groupBy, ...changes };
+    const next = { e: experiments, f: filter, s: sort, flat: nested ? "" : "1", g: groupBy, v: view === "active" ? "" : view, ...changes };
     location.hash = route("/runs", next);
   };
-  const base = { experiments, filter, sort, view: "active" };
+  const base = { experiments, filter, sort, view };
 
   // Everything the first screen needs is asked for at once; rows do not wait for the count.
   const tableParams = { ...base, nested: nested ? "1" : "" };
@@ -79,6 +80,7 @@ export async function runsPage(main, params) {
   const firstMetric = columns.find((c) => c.startsWith("metrics.")) || (summary.metrics[0] ? `metrics.${summary.metrics[0].key}` : "");
   const best = params.get("best") || (firstMetric ? `${firstMetric}:${MINIMISE.test(firstMetric) ? "asc" : "desc"}` : "");
 
+  let table = null; // the run table, once built (not when grouping)
   // -- toolbar ------------------------------------------------------------------------------
   const box = filterBox(filter, (text) => navigate({ f: text }));
   const countLabel = h("span", { class: "count", id: "run-count" }, "");
@@ -96,15 +98,19 @@ export async function runsPage(main, params) {
     h("option", { value: "" }, "No grouping"),
     summary.params.map((p) => h("option", { value: p.key, selected: p.key === groupBy }, `Group by ${p.key}`)));
   groupSelect.addEventListener("change", () => navigate({ g: groupSelect.value }));
+  const viewSelect = h("select", { id: "view", "aria-label": "which runs" },
+    [["active", "Active runs"], ["deleted", "Deleted runs"], ["all", "Active and deleted"]].map(([value, label]) =>
+      h("option", { value, selected: value === view }, label)));
+  viewSelect.addEventListener("change", () => navigate({ v: viewSelect.value === "active" ? "" : viewSelect.value }));
   const chooser = columnChooser(summary, columns, (next) => {
     localStorage.setItem(storageKey, JSON.stringify(next));
     columns = next;
-    view.rebuild();
+    if (table) table.rebuild(); else runsPage(main, params); // grouped: recompute the groups
   });
   const toolbar = h("div", { class: "toolbar" },
     countLabel, hidden,
     h("label", { class: "check" }, nestedBox, " nested runs under parents"),
-    groupSelect, chooser, compareButton);
+    viewSelect, groupSelect, chooser, compareButton);
   const holder = h("div", { class: "table-holder" });
   clear(main, h("section", { class: "card runs" }, box.element, toolbar, holder));
 
@@ -118,13 +124,13 @@ export async function runsPage(main, params) {
     return { refresh: () => runsPage(main, params) };
   }
 
-  const view = runTable(holder, { base: tableParams, filter, sort, best, selected, updateSelection, navigate, getColumns: () => columns });
+  table = runTable(holder, { base: tableParams, filter, sort, best, selected, updateSelection, navigate, getColumns: () => columns });
   // The first page was fetched with the default "best" metric only when none was chosen yet.
   const early = await firstPage;
   if (!(early instanceof Error)) {
-    view.preload(0, early);
+    table.preload(0, early);
     // Fetched before the default "best" metric was known: fetch again for the sweeps' best children.
-    if ((params.get("best") || "") !== best && Object.values(early.children).some((n) => n)) view.refetch(0);
+    if ((params.get("best") || "") !== best && Object.values(early.children).some((n) => n)) table.refetch(0);
   }
   let pending = counted;
   const loadCount = async () => {
@@ -132,7 +138,7 @@ export async function runsPage(main, params) {
     pending = null;
     if (answer instanceof Error) throw answer;
     const { count } = answer;
-    view.setCount(count);
+    table.setCount(count);
     countLabel.textContent = `${count.toLocaleString()} ${nested ? "top-level " : ""}run${count === 1 ? "" : "s"}`;
     if (nested && filter) {
       const flat = await get("/runs/count", base);
@@ -140,10 +146,10 @@ export async function runsPage(main, params) {
     }
   };
   await loadCount();
-  const ticker = setInterval(() => view.tick(), 1000);
+  const ticker = setInterval(() => table.tick(), 1000);
   return {
-    refresh: async () => { await loadCount(); view.reload(); },
-    dispose: () => { clearInterval(ticker); view.dispose(); },
+    refresh: async () => { await loadCount(); table.reload(); },
+    dispose: () => { clearInterval(ticker); table.dispose(); },
   };
 }
 
