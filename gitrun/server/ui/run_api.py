@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import shlex
+from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.requests import Request
@@ -92,9 +93,9 @@ def _series(store: TrackingStore, request_args: dict[str, Any]) -> list[series.S
         raise InvalidParameterValue(f"at most {MAX_SERIES} series per request")
     out = []
     for run_id in run_ids:
-        metrics = store.get_run(run_id)
+        run = store.get_run(run_id)
         for key in keys:
-            if key in metrics.data.metrics:
+            if key in run.data.metrics:
                 out.append(
                     series.series_view(
                         store,
@@ -103,7 +104,7 @@ def _series(store: TrackingStore, request_args: dict[str, Any]) -> list[series.S
                         x_axis=request_args["x"],
                         buckets=request_args["buckets"],
                         x_range=request_args["range"],
-                        start_time=metrics.info.start_time,
+                        start_time=run.info.start_time,
                     )
                 )
     return out
@@ -124,10 +125,16 @@ async def series_views(request: Request, ctx: ServerContext) -> Response:
 async def metric_csv(request: Request, ctx: ServerContext) -> Response:
     key = text_arg(request, "key")
     run_id = await ctx.call(_run_id, ctx.client.store, request)
-    lines = await ctx.call(lambda: list(series.csv_lines(ctx.client.store, run_id, key)))
+    pieces = series.csv_lines(ctx.client.store, run_id, key)
+
+    async def stream() -> AsyncIterator[str]:
+        # One chunk of the series at a time, read in the tracking thread.
+        while (piece := await ctx.call(next, pieces, None)) is not None:
+            yield piece
+
     name = "".join(c if c.isalnum() or c in "-_." else "_" for c in key) or "metric"
     return StreamingResponse(
-        iter(lines),
+        stream(),
         media_type="text/csv; charset=utf-8",
         headers={"content-disposition": f'attachment; filename="{run_id[:8]}-{name}.csv"'},
     )
