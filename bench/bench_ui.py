@@ -383,19 +383,29 @@ def main() -> None:
     parser.add_argument("--mlflow-big-points", type=int, default=BIG)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--no-mlflow", action="store_true")
+    parser.add_argument(
+        "--only-mlflow", action="store_true", help="skip gitrun's side (its last figures are kept in ui.json)"
+    )
     parser.add_argument("--workdir", default=None, help="keep the stores here (reused next time)")
     args = parser.parse_args()
     workdir = args.workdir or tempfile.mkdtemp(prefix="bench-ui-")
     os.makedirs(workdir, exist_ok=True)
     load_before = common.machine_load()
-    results: dict[str, Any] = {"gitrun": gitrun_side(workdir, args.runs, args.repeats)}
+    results: dict[str, Any] = {}
+    if args.only_mlflow:
+        previous = os.path.join(common.RESULTS_DIR, "ui.json")
+        if os.path.exists(previous):
+            with open(previous, encoding="utf-8") as fh:
+                results = {k: v for k, v in json.load(fh).items() if k == "gitrun"}
+    else:
+        results["gitrun"] = gitrun_side(workdir, args.runs, args.repeats)
     if not args.no_mlflow:
         results["mlflow"] = mlflow_side(workdir, args.mlflow_runs, args.repeats, args.mlflow_big_points)
     results["load_before"] = load_before
     results["load_after"] = common.machine_load()
     print(f"\nWeb UI in Chromium, median of {args.repeats} (seconds; {results['load_after']})")
     for name in ("runs table, first screen", "1M-point chart", "10-run compare, 5 metrics"):
-        ours = results["gitrun"][name]["median_s"]
+        ours = results.get("gitrun", {}).get(name, {}).get("median_s")
         theirs = results.get("mlflow", {}).get(name, {}).get("median_s")
         line = (
             f"  {name:<28} gitrun ({args.runs:,} runs) {ours:.3f}"
