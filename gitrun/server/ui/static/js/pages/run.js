@@ -178,6 +178,7 @@ async function artifacts(body, doc) {
   if (!data.files.length) { body.append(h("p", { class: "muted" }, "This run logged no artifacts.")); return; }
   const preview = h("div", { class: "preview", id: "preview" }, h("p", { class: "muted" }, "Choose a file."));
   const show = async (path) => {
+    for (const a of body.querySelectorAll("#artifact-files a")) a.classList.toggle("active", a.dataset.path === path);
     clear(preview, h("p", { class: "muted" }, "Loading…"));
     const p = await get(`/runs/${runId}/artifacts/preview`, { path });
     const download = h("a", { href: apiUrl(`/runs/${runId}/artifacts/raw`, { path, download: "1" }), download: path.split("/").pop(), class: "button", id: "download" }, "Download");
