@@ -346,3 +346,25 @@ def test_writable_delete_then_restore_from_the_deleted_view(
     page.wait_for_selector("#delete")
     page.goto(f"{writable_server.url}#/runs?e={recorded.sample.experiment_id}&flat=1")
     page.wait_for_selector(f"#runs tr[data-run='{run}']")
+
+
+def test_column_chooser_and_grouping(page: Any, server: UiServer, recorded: Recorded) -> None:
+    open_table(page, server, recorded)
+    headers = page.eval_on_selector_all("#runs thead th", "els => els.map(e => e.textContent)")
+    assert "val_loss" in headers and "lr" in headers and "mlflow.user" not in headers  # varying only
+    page.click("#columns summary")
+    page.uncheck("#columns input[data-column='metrics.val_loss']")
+    page.check("#columns input[data-column='tags.mlflow.user']")
+    headers = page.eval_on_selector_all("#runs thead th", "els => els.map(e => e.textContent)")
+    assert "val_loss" not in headers and "mlflow.user" in headers
+    page.reload()  # the choice is remembered
+    page.wait_for_selector("#runs tbody tr[data-run]")
+    assert "mlflow.user" in page.eval_on_selector_all("#runs thead th", "els => els.map(e => e.textContent)")
+    page.evaluate("() => localStorage.clear()")
+    page.select_option("#group-by", "optimizer")
+    page.wait_for_selector("#groups tbody tr")
+    groups = {r.split("\t")[0]: r.split("\t") for r in page.locator("#groups tbody tr").all_inner_texts()}
+    assert groups["sgd"][1] == "4" and groups["adam"][1] == "3" and groups["(not set)"][1] == "2"
+    page.locator("#groups a", has_text="sgd").click()
+    page.wait_for_selector("#runs tbody tr[data-run]")
+    assert page.input_value("#filter") == "params.`optimizer` = 'sgd'" and len(rows(page)) == 4
