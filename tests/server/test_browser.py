@@ -266,7 +266,8 @@ def test_a_live_run_chart_grows(page: Any, server: UiServer, recorded: Recorded,
     script.write_text(
         "import sys, time, gitrun\n"
         f"gitrun.set_tracking_uri({str(recorded.repo)!r})\n"
-        f"gitrun.set_experiment(experiment_id={recorded.sample.experiment_id!r})\n"
+        # In the other experiment: the sweep's counts stay what the other tests expect.
+        f"gitrun.set_experiment(experiment_id={recorded.sample.other_experiment_id!r})\n"
         "with gitrun.start_run(run_name='live') as run:\n"
         "    gitrun.log_metric('loss', 1.0, step=0)\n"
         "    gitrun.flush()\n"
