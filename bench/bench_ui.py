@@ -61,15 +61,20 @@ def build_gitrun(path: str, runs: int) -> dict[str, Any]:
     if os.path.exists(marker):
         with open(marker, encoding="utf-8") as fh:
             return json.load(fh)
-    os.makedirs(path, exist_ok=True)
-    common.git("init", "--quiet", "-b", "main", cwd=path)
-    with open(os.path.join(path, "train.py"), "w", encoding="utf-8") as fh:
-        fh.write("print('train')\n")
-    common.git("add", "-A", cwd=path)
-    common.git("commit", "--quiet", "-m", "project", cwd=path)
     began = time.perf_counter()
-    synth.generate(path, runs)
-    synth.gc(path)
+    probe = ["git", "-C", path, "rev-parse", "--verify", "-q", "refs/gitrun/records"]
+    has_runs = os.path.isdir(path) and subprocess.run(probe, capture_output=True, check=False)
+    if has_runs and has_runs.returncode == 0:
+        print("  reusing the synthetic runs already there (an interrupted build)", file=sys.stderr)
+    else:
+        os.makedirs(path, exist_ok=True)
+        common.git("init", "--quiet", "-b", "main", cwd=path)
+        with open(os.path.join(path, "train.py"), "w", encoding="utf-8") as fh:
+            fh.write("print('train')\n")
+        common.git("add", "-A", cwd=path)
+        common.git("commit", "--quiet", "-m", "project", cwd=path)
+        synth.generate(path, runs)
+        synth.gc(path)
     script = f"""
 import json, math, gitrun
 from gitrun.entities import Metric
