@@ -41,13 +41,14 @@ class Overview:
     experiments: list[ExperimentRow] = field(default_factory=list)
 
 
-def experiments(store: TrackingStore, view: str = "active") -> Overview:
-    """Every experiment (in ``view``: active, deleted or all) with run counts, newest activity first."""
+def experiments(store: TrackingStore, view: str = "active", *, counts: bool = True) -> Overview:
+    """Every experiment (in ``view``: active, deleted or all) with run counts, newest activity
+    first; ``counts=False`` skips counting runs (a pass over every run: names only, by name)."""
     if view not in _VIEW_TYPES:
         raise InvalidParameterValue(f"unknown view {view!r}: use active, deleted or all")
     if store.records.tip() is None:
         return Overview(False)
-    activity = experiment_activity(store, "active")
+    activity = experiment_activity(store, "active") if counts else {}
     index = search.index_for(store)
     rows: list[ExperimentRow] = []
     token = None

@@ -41,7 +41,8 @@ def table_query(request: Request) -> RunTableQuery:
 
 async def experiments(request: Request, ctx: ServerContext) -> Response:
     view = text_arg(request, "view", "active")
-    found = await ctx.call(overview.experiments, ctx.client.store, view)
+    counts = text_arg(request, "counts", "1") != "0"
+    found = await ctx.call(overview.experiments, ctx.client.store, view, counts=counts)
     return Json({"has_records": found.has_records, "experiments": found.experiments})
 
 

@@ -57,8 +57,9 @@ export async function runsPage(main, params) {
   // Everything the first screen needs is asked for at once; rows do not wait for the count.
   const tableParams = { ...base, nested: nested ? "1" : "" };
   const firstPage = groupBy ? null : get("/runs", { ...tableParams, offset: 0, limit: PAGE, best: params.get("best") || "" }).catch((err) => err);
-  const counted = groupBy ? null : get("/runs/count", tableParams).catch((err) => err);
-  const [listing, summary] = await Promise.all([get("/experiments"), get("/runs/columns", base).catch((err) => err)]);
+  // The count (a pass over every matching run) is asked for last: the server answers in order.
+  const counted = null;
+  const [listing, summary] = await Promise.all([get("/experiments", { counts: "0" }), get("/runs/columns", base).catch((err) => err)]);
   const allExperiments = listing.experiments;
   const names = experiments.map((id) => (allExperiments.find((x) => x.experiment_id === id) || { name: id }).name);
   crumbs(link("#/", "Experiments"), h("span", null, names.join(", ")));
@@ -129,6 +130,8 @@ export async function runsPage(main, params) {
   const early = await firstPage;
   if (!(early instanceof Error)) {
     table.preload(0, early);
+    // Rows first, the exact count when it comes (counting 100k runs takes longer than a page).
+    table.setCount(early.runs.length < PAGE ? early.runs.length : 2 * PAGE);
     // Fetched before the default "best" metric was known: fetch again for the sweeps' best children.
     if ((params.get("best") || "") !== best && Object.values(early.children).some((n) => n)) table.refetch(0);
   }
@@ -145,7 +148,7 @@ export async function runsPage(main, params) {
       hidden.textContent = flat.count > count ? `(${(flat.count - count).toLocaleString()} more match inside parents: expand them, or untick "nested")` : "";
     }
   };
-  await loadCount();
+  loadCount().catch((err) => { countLabel.textContent = err.message; });
   const ticker = setInterval(() => table.tick(), 1000);
   return {
     refresh: async () => { await loadCount(); table.reload(); },
