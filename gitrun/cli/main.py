@@ -24,6 +24,7 @@ from gitrun.cli.commands import (
     runs,
     show,
     sync,
+    ui,
 )
 from gitrun.cli.context import CliContext
 from gitrun.cli.errors import run_guarded
@@ -68,6 +69,7 @@ cli.add_command(pull.pull)
 cli.add_command(gc.gc)
 cli.add_command(fsck.fsck)
 cli.add_command(config.config)
+cli.add_command(ui.ui)
 
 
 def _invoke() -> None:

@@ -64,7 +64,7 @@ def checkout(client: Client, run_id: str, directory: str | None = None) -> Check
     if os.path.exists(target) and os.listdir(target):
         raise InvalidParameterValue(f"{target} exists and is not empty: choose another --dir")
     run_git(["worktree", "add", "--detach", "--quiet", target, commit], git_dir=repo.common_dir)
-    checkout = Checkout(run, target, commit, base, target, _command(run))
+    checkout = Checkout(run, target, commit, base, target, recorded_command(run))
     checkout.cwd = _mapped_cwd(run, target)
     _write_sidecar(client, checkout)
     _restore_inputs(client, checkout)
@@ -87,7 +87,8 @@ def _recorded_root(run: ent.Run) -> str | None:
     return str(root) if root else None
 
 
-def _command(run: ent.Run) -> list[str] | None:
+def recorded_command(run: ent.Run) -> list[str] | None:
+    """How the run was started, as argv to run in its checked-out code (None: not known)."""
     if run.record.get("command"):
         return [str(a) for a in run.record["command"]]
     source = run.record.get("source") or {}

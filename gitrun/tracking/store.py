@@ -13,6 +13,7 @@ import os
 import threading
 import time
 import uuid
+from array import array
 from typing import Any
 
 from gitrun.core import location as loc
@@ -348,16 +349,30 @@ class TrackingStore:
         return self.writer.is_live(run_id) or self.records.entry(layout.run_dir(run_id)) is not None
 
     def metric_history(self, run_id: str, key: str) -> list[ent.Metric]:
-        tree = self._run_tree(run_id)
-        entry = self.repo.lookup(tree, f"{layout.METRICS_DIR}/{layout.encode_key(key)}")
-        if entry is None:
-            return []
         out: list[ent.Metric] = []
-        with collector_paused():
-            for name, chunk in sorted(self.repo.read_tree(entry.oid).items()):
-                steps, timestamps, values = series.decode_chunk(self.repo.read_blob(chunk.oid), name)
-                out += ent.Metric.many(key, values, timestamps, steps, run_id)
+        for steps, timestamps, values in self.metric_chunks(run_id, key):
+            out += ent.Metric.many(key, values, timestamps, steps, run_id)
         return out
+
+    def metric_series_oid(self, run_id: str, key: str) -> Oid | None:
+        """The git tree holding a series' chunks (a content address: it changes when
+        points are added, so it can key a cache); None when the run has no such metric."""
+        entry = self.repo.lookup(self._run_tree(run_id), f"{layout.METRICS_DIR}/{layout.encode_key(key)}")
+        return entry.oid if entry is not None else None
+
+    def metric_chunks(
+        self, run_id: str, key: str, series_oid: Oid | None = None
+    ) -> list[tuple[array[int], array[int], array[float]]]:
+        """A series as ``(steps, timestamps, values)`` columns, one triple per chunk, in
+        :meth:`metric_history`'s order (``series_oid``: from :meth:`metric_series_oid`)."""
+        oid = series_oid if series_oid is not None else self.metric_series_oid(run_id, key)
+        if oid is None:
+            return []
+        with collector_paused():
+            return [
+                series.decode_chunk(self.repo.read_blob(chunk.oid), name)
+                for name, chunk in sorted(self.repo.read_tree(oid).items())
+            ]
 
     def close(self) -> None:
         self.writer.close()
