@@ -120,6 +120,11 @@ _LAZY_SUBMODULES = frozenset(
         "keras",
         "tensorflow",
         "transformers",
+        "xgboost",
+        "lightgbm",
+        "statsmodels",
+        "pmdarima",
+        "catboost",
     }
 )
 

@@ -355,6 +355,101 @@ class Client:
         """Commit everything this process has buffered (normally done on a schedule)."""
         self.store.writer.flush()
 
+    # -- logged models (gitrun.tracking.logged_models) -------------------------------------------
+
+    def log_model_artifacts(
+        self,
+        run_id: str,
+        local_dir: Any,
+        name: str,
+        *,
+        flavors: Sequence[str],
+        model_size_bytes: int | None = None,
+        params: dict[str, Any] | None = None,
+        tags: dict[str, Any] | None = None,
+        model_type: str | None = None,
+        step: int = 0,
+    ) -> ent.LoggedModel:
+        """Log a saved model's folder as ``<name>/`` of the run and record it as a logged
+        model (what every flavor's ``log_model`` ends with)."""
+        from pathlib import Path
+
+        from gitrun.tracking import logged_models
+
+        return logged_models.record_model(
+            self.store,
+            v.run_id(run_id),
+            Path(local_dir),
+            name,
+            flavors=list(flavors),
+            model_size_bytes=model_size_bytes,
+            params=params,
+            tags=tags,
+            model_type=model_type,
+            step=step,
+        )
+
+    def get_logged_model(self, model_id: str) -> ent.LoggedModel:
+        from gitrun.tracking import logged_models
+
+        return logged_models.get_logged_model(self.store, logged_models.check_model_id(model_id))
+
+    def search_logged_models(
+        self,
+        experiment_ids: Sequence[str] | None = None,
+        filter_string: str | None = None,
+        datasets: Any = None,
+        max_results: int | None = None,
+        order_by: Sequence[Any] | None = None,
+        page_token: str | None = None,
+    ) -> ent.PagedList[ent.LoggedModel]:
+        """Logged models of the experiments' active runs matching a filter (``name``,
+        ``params.x``, ``metrics.x``, ``tags.x``, ``source_run_id``), newest first."""
+        from gitrun.tracking import logged_models
+
+        ids = [str(e) for e in experiment_ids] if experiment_ids is not None else None
+        found = logged_models.search(self.store, ids, filter_string, list(order_by or []), max_results)
+        return ent.PagedList(found, None)
+
+    def set_logged_model_tags(self, model_id: str, tags: dict[str, Any]) -> None:
+        from gitrun.tracking import logged_models
+
+        logged_models.set_tags(self.store, logged_models.check_model_id(model_id), tags)
+
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None:
+        from gitrun.tracking import logged_models
+
+        logged_models.set_tags(self.store, logged_models.check_model_id(model_id), {}, (key,))
+
+    def finalize_logged_model(
+        self, model_id: str, status: str = ent.LoggedModelStatus.READY
+    ) -> ent.LoggedModel:
+        """Logged models are READY once logged (their files are written first): returns the model."""
+        return self.get_logged_model(model_id)
+
+    def run_logged_models(self, run_id: str) -> dict[str, ent.LoggedModel]:
+        """The models a run logged, by name (a gitrun extra)."""
+        from gitrun.tracking import logged_models
+
+        return logged_models.run_entities(self.store, v.run_id(run_id))
+
+    def artifact_digest(self, run_id: str, path: str) -> str:
+        """The content address of a file or folder a run logged at ``path`` (a gitrun extra)."""
+        from gitrun.errors import ResourceDoesNotExist
+        from gitrun.tracking.artifacts.records import read_entries
+
+        entry = read_entries(self.store, v.run_id(run_id)).get(path.strip("/"))
+        if entry is None:
+            raise ResourceDoesNotExist(f"artifact {path!r} not found in run {run_id}")
+        return str(entry.digest)
+
+    def resolve_model_uri(self, model_uri: str) -> str:
+        """``models:/<model_id>`` (and registered ``models:/<name>/<version>``,
+        ``models:/<name>@<alias>``) as the ``runs:/<run_id>/<name>`` URI holding the files."""
+        from gitrun.tracking import model_uris
+
+        return model_uris.resolve(self, model_uri)
+
 
 _METRIC_FIELDS = operator.attrgetter("key", "value", "step", "timestamp")
 _FLOAT = {float}

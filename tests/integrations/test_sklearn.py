@@ -179,7 +179,8 @@ def test_logging_the_same_model_twice_stores_its_bytes_once(
     with gitrun.start_run():
         gitrun.sklearn.log_model(model, "model", input_example=X[:2])
     assert object_count(in_repo) == before
-    assert first.model_uuid == second.model_uuid
+    assert first.model_digest == second.model_digest
+    assert first.model_id != second.model_id  # two logged models, one copy of their bytes
 
 
 def test_log_model_without_a_run_starts_one(data: tuple[np.ndarray, np.ndarray]) -> None:
@@ -195,7 +196,7 @@ def test_log_model_without_a_run_starts_one(data: tuple[np.ndarray, np.ndarray])
     assert details.utc_time_created == info.utc_time_created
     from gitrun.integrations.models.location import logged_models
 
-    assert logged_models(info.run_id)["model"]["flavors"] == ["python_function", "sklearn"]
+    assert logged_models(info.run_id)["model"].flavors == ("python_function", "sklearn")
 
 
 def test_name_and_deprecated_artifact_path(data: tuple[np.ndarray, np.ndarray]) -> None:

@@ -51,6 +51,11 @@ _CHECKED_BY_FLAVOR = {
     "sklearn": "scikit-learn",
     "pytorch": "torch",
     "keras": "keras",
+    "xgboost": "xgboost",
+    "lightgbm": "lightgbm",
+    "statsmodels": "statsmodels",
+    "pmdarima": "pmdarima",
+    "catboost": "catboost",
     "transformers": "transformers",
 }
 

@@ -52,6 +52,41 @@ class SaveOptions:
     metadata: dict[str, Any] | None = None
     predict: Callable[[Any], Any] | None = field(default=None, compare=False)
     """How to run the model on the input example, to infer the signature's outputs."""
+    code_paths: Sequence[str] | None = None
+    """Local files or folders the model's code needs, copied under ``code/``."""
+    infer_code_paths: bool = False
+    """Record which of the run's code files the model imports (see :mod:`.code`)."""
+
+
+@dataclass(frozen=True)
+class LogOptions:
+    """The arguments of ``log_model`` beyond saving: where and how the model is recorded."""
+
+    name: str = "model"
+    registered_model_name: str | None = None
+    params: dict[str, Any] | None = None
+    tags: dict[str, Any] | None = None
+    model_type: str | None = None
+    step: int = 0
+
+    @classmethod
+    def of(
+        cls,
+        name: str | None,
+        artifact_path: str | None,
+        registered_model_name: str | None = None,
+        params: dict[str, Any] | None = None,
+        tags: dict[str, Any] | None = None,
+        model_type: str | None = None,
+        step: int | None = 0,
+        conda_env: Any = None,
+    ) -> LogOptions:
+        """Options from a flavor's ``log_model`` arguments (``artifact_path`` is the deprecated name)."""
+        if conda_env is not None:
+            warnings.warn(f"gitrun ignores conda_env={conda_env!r} (no conda environments)", stacklevel=3)
+        return cls(
+            model_name(name, artifact_path), registered_model_name, params, tags, model_type, int(step or 0)
+        )
 
 
 def model_name(name: str | None, artifact_path: str | None) -> str:
@@ -129,7 +164,10 @@ def _signature(options: SaveOptions) -> ModelSignature | None:
 
 
 def log(
-    name: str, serialize: Callable[[Path], Serialized], options: SaveOptions, run_id: str | None = None
+    target: str | LogOptions,
+    serialize: Callable[[Path], Serialized],
+    options: SaveOptions,
+    run_id: str | None = None,
 ) -> ModelInfo:
     """Save into a temporary folder and log it as ``<name>/`` of the run.
 
@@ -139,8 +177,10 @@ def log(
     from gitrun.integrations.models.location import log_saved_model
     from gitrun.tracking import fluent
 
-    target = run_id or fluent._run_id()
+    logged = target if isinstance(target, LogOptions) else LogOptions(target)
+    active = fluent.active_run()
+    run = run_id or (active.info.run_id if active is not None else fluent.start_run().info.run_id)
     with tempfile.TemporaryDirectory(prefix="gitrun-model-") as tmp:
         folder = Path(tmp, "model")
         descriptor = save(folder, serialize, options)
-        return log_saved_model(folder, name, descriptor, target)
+        return log_saved_model(folder, logged, descriptor, run)

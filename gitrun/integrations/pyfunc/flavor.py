@@ -25,7 +25,7 @@ from gitrun.integrations.models import pickles
 from gitrun.integrations.models.descriptor import PYFUNC, ModelDescriptor
 from gitrun.integrations.models.info import ModelInfo
 from gitrun.integrations.models.loading import open_flavor, warn_ignored
-from gitrun.integrations.models.location import local_model
+from gitrun.integrations.models.location import is_remote, local_model
 from gitrun.integrations.models.saving import SaveOptions, Serialized, log, model_name, save
 from gitrun.integrations.models.signature import ModelSignature
 from gitrun.integrations.pyfunc.model import PyFuncModel, PythonModel, PythonModelContext, PythonModelRunner
@@ -144,9 +144,10 @@ def load_model(
     A python model's artifacts must stay on disk while it is used: when such a
     model is downloaded without ``dst_path``, its temporary folder is kept.
     """
-    target = dst_path if dst_path is not None or not str(model_uri).startswith("runs:/") else None
+    remote = is_remote(model_uri)
+    target = dst_path if dst_path is not None or not remote else None
     keep = None
-    if str(model_uri).startswith("runs:/") and target is None:
+    if remote and target is None:
         keep = tempfile.mkdtemp(prefix="gitrun-model-")
         target = keep
     with local_model(model_uri, target) as folder:
