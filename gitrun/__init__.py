@@ -125,6 +125,7 @@ _LAZY_SUBMODULES = frozenset(
         "statsmodels",
         "pmdarima",
         "catboost",
+        "data",
     }
 )
 

@@ -282,12 +282,42 @@ class Client:
 
     # -- inputs (gitrun.tracking.inputs) ------------------------------------------------------------
 
-    def log_input(self, run_id: str, path: Any) -> None:
-        """Declare a file or folder the run reads: hashed, stored like an artifact,
-        recorded in the run's ``inputs.yaml``, restored by ``gitrun reproduce``."""
-        from gitrun.tracking import inputs
+    def log_input(
+        self, run_id: str, path: Any, context: str | None = None, tags: dict[str, Any] | None = None
+    ) -> None:
+        """Record an input of the run.
 
-        inputs.log_input(self.store, v.run_id(run_id), os.fspath(path))
+        ``path`` a file or folder: declared (hashed, stored like an artifact, recorded
+        in ``inputs.yaml``, restored by ``gitrun reproduce``).  A dataset
+        (``gitrun.data.from_pandas(...)``, or a ``Dataset`` entity): recorded with
+        its ``context`` and ``tags`` in ``datasets.yaml``.
+        """
+        from gitrun.tracking import datasets, inputs
+
+        run_id = v.run_id(run_id)
+        if isinstance(path, (str, os.PathLike)):
+            if context is not None or tags:
+                raise InvalidParameterValue("context and tags apply to datasets, not to declared input files")
+            inputs.log_input(self.store, run_id, os.fspath(path))
+            return
+        entity = path._to_mlflow_entity() if hasattr(path, "_to_mlflow_entity") else path
+        if not isinstance(entity, ent.Dataset):
+            raise InvalidParameterValue(
+                "log_input takes a path or a dataset (gitrun.data.from_pandas, ...), "
+                f"not {type(path).__name__}"
+            )
+        datasets.log_dataset(self.store, run_id, entity, context, tags)
+
+    def log_inputs(
+        self, run_id: str, datasets: Sequence[ent.DatasetInput] | None = None, models: Any = None
+    ) -> None:
+        """MLflow's ``log_inputs``: each ``DatasetInput`` with its context tag."""
+        from gitrun.tracking.datasets import CONTEXT_TAG
+
+        for item in datasets or ():
+            tags = {t.key: t.value for t in item.tags}
+            context = tags.pop(CONTEXT_TAG, None)
+            self.log_input(run_id, item.dataset, context, tags)
 
     # -- artifacts (gitrun.tracking.artifacts) -----------------------------------------------------
 

@@ -96,9 +96,20 @@ def flush() -> None:
     _client().flush()
 
 
-def log_input(path: Any, run_id: str | None = None) -> None:
-    """Declare a file or folder the active run reads (hashed, stored, restored on reproduce)."""
-    _client().log_input(run_id or _run_id(), path)
+def log_input(
+    dataset: Any,
+    context: str | None = None,
+    tags: dict[str, Any] | None = None,
+    model: Any = None,
+    run_id: str | None = None,
+) -> None:
+    """Record an input of the active run.
+
+    A dataset (``gitrun.data.from_pandas(df)``, ...) is recorded with its
+    ``context`` ("training", "eval", ...) and ``tags``; a path declares a file or
+    folder the run reads (hashed, stored, restored by ``gitrun reproduce``).
+    """
+    _client().log_input(run_id or _run_id(), dataset, context, tags)
 
 
 def log_artifact(local_path: Any, artifact_path: str | None = None, run_id: str | None = None) -> None:
