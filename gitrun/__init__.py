@@ -72,6 +72,7 @@ __all__ = [
     "delete_run",
     "delete_tag",
     "end_run",
+    "evaluate",
     "flush",
     "get_artifact_uri",
     "get_experiment",
@@ -159,6 +160,16 @@ def autolog(
         silent=silent,
         extra_tags=extra_tags,
     )
+
+
+def evaluate(model: object = None, data: object = None, **kwargs: object) -> object:
+    """Evaluate a classifier or regressor on data and log metrics, plots and tables.
+
+    MLflow's ``mlflow.evaluate``; see ``gitrun.models.evaluate`` and docs/evaluation.md.
+    """
+    from gitrun.integrations.evaluation.evaluate import evaluate as run
+
+    return run(model, data, **kwargs)  # type: ignore[arg-type]
 
 
 def __getattr__(name: str) -> object:
