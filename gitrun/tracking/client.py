@@ -463,6 +463,18 @@ class Client:
 
         return logged_models.run_entities(self.store, v.run_id(run_id))
 
+    def code_work_tree(self) -> str | None:
+        """The work tree whose code new runs snapshot (None outside a repository; a gitrun extra)."""
+        from gitrun.tracking import run_code
+
+        return run_code.work_tree(self.store)
+
+    def restore_run_code(self, run_id: str, paths: Sequence[str], destination: str) -> list[Any]:
+        """Write files of the run's code snapshot under ``destination`` (a gitrun extra)."""
+        from gitrun.tracking import run_code
+
+        return run_code.restore(self.store, v.run_id(run_id), list(paths), destination)
+
     def artifact_digest(self, run_id: str, path: str) -> str:
         """The content address of a file or folder a run logged at ``path`` (a gitrun extra)."""
         from gitrun.errors import ResourceDoesNotExist
