@@ -485,6 +485,219 @@ class Client:
             raise ResourceDoesNotExist(f"artifact {path!r} not found in run {run_id}")
         return str(entry.digest)
 
+    # -- model registry (gitrun.tracking.registry, stored on refs/gitrun/registry) ----------------
+
+    def create_registered_model(
+        self, name: str, tags: dict[str, Any] | None = None, description: str | None = None, **_: Any
+    ) -> Any:
+        from gitrun.tracking import registry
+
+        return registry.create_registered_model(self.store, name, tags, description)
+
+    def get_registered_model(self, name: str) -> Any:
+        from gitrun.tracking import registry
+
+        return registry.get_registered_model(self.store, name)
+
+    def search_registered_models(
+        self,
+        filter_string: str | None = None,
+        max_results: int = 100,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> ent.PagedList[Any]:
+        from gitrun.tracking import registry, registry_search
+
+        models = registry.list_registered_models(self.store)
+        return ent.PagedList(
+            registry_search.registered_models(models, filter_string, max_results, order_by), None
+        )
+
+    def rename_registered_model(self, name: str, new_name: str) -> Any:
+        from gitrun.tracking import registry
+
+        return registry.rename_registered_model(self.store, name, new_name)
+
+    def update_registered_model(self, name: str, description: str | None = None) -> Any:
+        from gitrun.tracking import registry
+
+        return registry.update_registered_model(self.store, name, description)
+
+    def delete_registered_model(self, name: str) -> None:
+        from gitrun.tracking import registry
+
+        registry.delete_registered_model(self.store, name)
+
+    def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
+        from gitrun.tracking import registry
+
+        registry.set_model_tag(self.store, name, key, value)
+
+    def delete_registered_model_tag(self, name: str, key: str) -> None:
+        from gitrun.tracking import registry
+
+        registry.set_model_tag(self.store, name, key, None, delete=True)
+
+    def create_model_version(
+        self,
+        name: str,
+        source: str,
+        run_id: str | None = None,
+        tags: dict[str, Any] | None = None,
+        run_link: str | None = None,
+        description: str | None = None,
+        await_creation_for: int = 300,
+        model_id: str | None = None,
+    ) -> Any:
+        """A new version of an existing registered model from a ``runs:/`` or ``models:/<id>`` source."""
+        from gitrun.tracking import registry
+
+        where = self._model_source(source, model_id)
+        return registry.create_model_version(
+            self.store,
+            name,
+            where["source"],
+            run_id=run_id or where["run_id"],
+            model_id=where["model_id"],
+            model_digest=where["digest"],
+            tags=tags,
+            description=description,
+            run_link=run_link,
+        )
+
+    def _model_source(self, uri: str, model_id: str | None = None) -> dict[str, Any]:
+        """Where a model to register is: its ``runs:/`` source, run, logged model id and digest."""
+        from gitrun.tracking.artifacts.uri import parse_runs_uri
+
+        if uri.startswith("models:/m-"):
+            model = self.get_logged_model(uri[len("models:/") :].strip("/"))
+            return {
+                "source": model.artifact_location,
+                "run_id": model.source_run_id,
+                "model_id": model.model_id,
+                "digest": model.digest,
+            }
+        if not uri.startswith("runs:/"):
+            raise InvalidParameterValue(
+                f"cannot register {uri!r}: use runs:/<run_id>/<name> or models:/<model_id> (a logged model)"
+            )
+        run_id, path = parse_runs_uri(uri)
+        if not path:
+            raise InvalidParameterValue(f"{uri} names a run, not a model: use runs:/<run_id>/<name>")
+        path = path.strip("/")
+        digest = self.artifact_digest(run_id, path)
+        logged = self.run_logged_models(run_id).get(path)
+        return {
+            "source": f"runs:/{run_id}/{path}",
+            "run_id": run_id,
+            "model_id": model_id or (logged.model_id if logged else None),
+            "digest": digest,
+        }
+
+    def register_model(self, model_uri: str, name: str, tags: dict[str, Any] | None = None) -> Any:
+        """Register the model at ``model_uri`` as a new version of ``name`` (created if needed)."""
+        from gitrun.tracking import registry
+
+        where = self._model_source(model_uri)
+        return registry.create_model_version(
+            self.store,
+            name,
+            where["source"],
+            run_id=where["run_id"],
+            model_id=where["model_id"],
+            model_digest=where["digest"],
+            tags=tags,
+            create_model=True,
+        )
+
+    def get_model_version(self, name: str, version: Any) -> Any:
+        from gitrun.tracking import registry
+
+        return registry.get_model_version(self.store, name, version)
+
+    def get_latest_versions(self, name: str, stages: Sequence[str] | None = None) -> list[Any]:
+        """The newest version (per stage when ``stages`` is given) of ``name``."""
+        from gitrun.tracking import registry
+
+        found = registry.versions(self.store, name)
+        if stages is None:
+            return found[-1:]
+        return [
+            next(v for v in reversed(found) if v.current_stage == s)
+            for s in stages
+            if any(v.current_stage == s for v in found)
+        ]
+
+    def search_model_versions(
+        self,
+        filter_string: str | None = None,
+        max_results: int = 10_000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> ent.PagedList[Any]:
+        from gitrun.tracking import registry, registry_search
+
+        found = registry_search.model_versions(
+            registry.versions(self.store), filter_string, max_results, order_by
+        )
+        return ent.PagedList(found, None)
+
+    def update_model_version(self, name: str, version: Any, description: str | None = None) -> Any:
+        from gitrun.tracking import registry
+
+        return registry.update_model_version(self.store, name, version, description=description)
+
+    def transition_model_version_stage(
+        self, name: str, version: Any, stage: str, archive_existing_versions: bool = False
+    ) -> Any:
+        """Deprecated in MLflow (use aliases); kept: sets ``current_stage``."""
+        from gitrun.tracking import registry
+
+        return registry.update_model_version(self.store, name, version, stage=stage)
+
+    def delete_model_version(self, name: str, version: Any) -> None:
+        from gitrun.tracking import registry
+
+        registry.delete_model_version(self.store, name, version)
+
+    def set_model_version_tag(
+        self, name: str, version: Any = None, key: str = "", value: Any = None, stage: str | None = None
+    ) -> None:
+        from gitrun.tracking import registry
+
+        registry.set_version_tag(self.store, name, version, key, value)
+
+    def delete_model_version_tag(
+        self, name: str, version: Any = None, key: str = "", stage: str | None = None
+    ) -> None:
+        from gitrun.tracking import registry
+
+        registry.set_version_tag(self.store, name, version, key, None, delete=True)
+
+    def set_registered_model_alias(self, name: str, alias: str, version: Any) -> None:
+        from gitrun.tracking import registry
+
+        registry.set_alias(self.store, name, alias, version)
+
+    def delete_registered_model_alias(self, name: str, alias: str) -> None:
+        from gitrun.tracking import registry
+
+        registry.delete_alias(self.store, name, alias)
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> Any:
+        from gitrun.tracking import registry
+
+        return registry.version_by_alias(self.store, name, alias)
+
+    def get_model_version_download_uri(self, name: str, version: Any) -> str:
+        return str(self.get_model_version(name, version).source)
+
+    def registry_history(self) -> list[tuple[str, str, str]]:
+        """Every registry change, newest first: ``(commit, author, message)`` (a gitrun extra)."""
+        from gitrun.tracking import registry
+
+        return registry.history(self.store)
+
     def resolve_model_uri(self, model_uri: str) -> str:
         """``models:/<model_id>`` (and registered ``models:/<name>/<version>``,
         ``models:/<name>@<alias>``) as the ``runs:/<run_id>/<name>`` URI holding the files."""

@@ -56,7 +56,7 @@ def _test(clause: Clause, value: Any) -> bool:
     if value is None:
         return False
     if op in ("IN", "NOT IN"):
-        inside = str(value) in (clause.value or ())
+        inside = isinstance(clause.value, tuple) and str(value) in clause.value
         return inside if op == "IN" else not inside
     if op in ("LIKE", "ILIKE"):
         return like_to_regex(str(clause.value), op == "ILIKE").match(str(value)) is not None

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gitrun.errors import InvalidParameterValue
+from gitrun.errors import InvalidParameterValue, ResourceDoesNotExist
 
 if TYPE_CHECKING:
     from gitrun.tracking.client import Client
+    from gitrun.tracking.registry import ModelVersion
 
 PREFIX = "models:/"
 
@@ -42,12 +43,12 @@ def resolve_with_digest(client: Client, uri: str) -> tuple[str, str | None]:
     return version.source, version.model_digest
 
 
-def _registered_version(client: Client, rest: str, uri: str) -> object:
+def _registered_version(client: Client, rest: str, uri: str) -> ModelVersion:
     if "@" in rest:
         name, _, alias = rest.rpartition("@")
         if not name or not alias:
             raise InvalidParameterValue(f"malformed model URI {uri!r}: use models:/<name>@<alias>")
-        return client.get_model_version_by_alias(name, alias)
+        return client.get_model_version_by_alias(name, alias)  # type: ignore[no-any-return]
     name, sep, version = rest.rpartition("/")
     if not sep or not name:
         raise InvalidParameterValue(
@@ -55,5 +56,8 @@ def _registered_version(client: Client, rest: str, uri: str) -> object:
             "or models:/<model_id>"
         )
     if version.lower() == "latest":
-        return client.get_latest_version(name)
-    return client.get_model_version(name, version)
+        latest = client.get_latest_versions(name)
+        if not latest:
+            raise ResourceDoesNotExist(f"registered model {name} has no versions")
+        return latest[0]  # type: ignore[no-any-return]
+    return client.get_model_version(name, version)  # type: ignore[no-any-return]

@@ -210,9 +210,13 @@ def test_name_and_deprecated_artifact_path(data: tuple[np.ndarray, np.ndarray]) 
             gitrun.sklearn.log_model(model, "a", artifact_path="b")
 
 
-def test_registry_uris_are_refused(data: tuple[np.ndarray, np.ndarray]) -> None:
-    with pytest.raises(InvalidParameterValue, match="no model registry"):
+def test_unknown_registry_uris_are_clear_errors(data: tuple[np.ndarray, np.ndarray]) -> None:
+    from gitrun.errors import ResourceDoesNotExist
+
+    with pytest.raises(ResourceDoesNotExist, match="my-model not found"):
         gitrun.sklearn.load_model("models:/my-model/1")
+    with pytest.raises(InvalidParameterValue, match="malformed model URI"):
+        gitrun.sklearn.load_model("models:/just-a-name")
 
 
 def test_xgboost_and_lightgbm_round_trip(data: tuple[np.ndarray, np.ndarray]) -> None:

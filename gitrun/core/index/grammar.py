@@ -43,6 +43,8 @@ __all__ = [
     "parse_logged_model_filter",
     "parse_logged_model_order_by",
     "parse_order_by",
+    "parse_registry_filter",
+    "parse_registry_order_by",
 ]
 
 Entity = Literal["metric", "param", "tag", "attribute", "dataset"]
@@ -217,6 +219,32 @@ _LOGGED_MODELS = _Dialect(
     order_entity_error="Invalid entity type '{}' for order_by. Valid values are"
     " ['metric', 'param', 'tag', 'attribute']",
 )
+
+
+_REGISTRY = _Dialect(
+    entities={"tag": "tag", "tags": "tag", "attribute": "attribute", "attributes": "attribute"},
+    entity_error="Invalid entity type '{}'. Valid values are ['tag', 'attribute']",
+    entity_backticks=True,
+    filter_attributes=_canonical(
+        "name", "run_id", "version_number", "source_path", "model_id", "user_id", "current_stage"
+    ),
+    order_attributes=_canonical("name", "version_number", "creation_timestamp", "last_updated_timestamp"),
+    numeric_attributes=frozenset(("version_number", "creation_timestamp", "last_updated_timestamp")),
+    list_attributes=("name", "run_id", "model_id"),
+    null_entities=("tag",),
+    null_error="IS NULL / IS NOT NULL is only supported for tags",
+    order_entities=("attribute",),
+    order_entity_error="Invalid order_by entity: {}",
+)
+
+
+def parse_registry_filter(filter_string: str | None) -> tuple[Clause, ...]:
+    """Parse a search_registered_models / search_model_versions filter (``name``, ``tags.x``, ...)."""
+    return _parse_filter(filter_string, _REGISTRY)
+
+
+def parse_registry_order_by(items: Sequence[str] | None) -> tuple[OrderKey, ...]:
+    return _parse_order_by(items, _REGISTRY)
 
 
 def parse_logged_model_filter(filter_string: str | None) -> tuple[Clause, ...]:

@@ -118,7 +118,7 @@ def patch_class_tree(
     if is_patched(flavor, base, "__init_subclass__"):
         return
 
-    def __init_subclass__(cls: type, **kwargs: Any) -> None:
+    def __init_subclass__(cls: type, /, **kwargs: Any) -> None:
         super(base, cls).__init_subclass__(**kwargs)  # type: ignore[arg-type]  # base is a class
         if active(flavor) is not None:
             patch_class(cls)

@@ -95,9 +95,8 @@ def check_thresholds(
         if value is None or math.isnan(value):
             failures.append(f"{name}: the candidate has no value")
             continue
-        better = (lambda a, b: a >= b) if rule.greater_is_better else (lambda a, b: a <= b)
         sign = 1 if rule.greater_is_better else -1
-        if rule.threshold is not None and not better(value, rule.threshold):
+        if rule.threshold is not None and sign * (value - rule.threshold) < 0:
             failures.append(f"{name}={value} does not reach the threshold {rule.threshold}")
         base = (baseline or {}).get(name)
         if base is None:
