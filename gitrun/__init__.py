@@ -32,6 +32,7 @@ from gitrun.tracking.fluent import (
     is_tracking_uri_set,
     last_active_run,
     last_logged_model,
+    load_table,
     log_artifact,
     log_artifacts,
     log_dict,
@@ -43,8 +44,10 @@ from gitrun.tracking.fluent import (
     log_param,
     log_params,
     log_stream,
+    log_table,
     log_text,
     register_model,
+    restore_experiment,
     restore_run,
     search_experiments,
     search_logged_models,
@@ -78,6 +81,8 @@ __all__ = [
     "delete_logged_model_tag",
     "delete_run",
     "delete_tag",
+    "disable_system_metrics_logging",
+    "enable_system_metrics_logging",
     "end_run",
     "evaluate",
     "flush",
@@ -91,6 +96,7 @@ __all__ = [
     "is_tracking_uri_set",
     "last_active_run",
     "last_logged_model",
+    "load_table",
     "log_artifact",
     "log_artifacts",
     "log_dict",
@@ -102,8 +108,10 @@ __all__ = [
     "log_param",
     "log_params",
     "log_stream",
+    "log_table",
     "log_text",
     "register_model",
+    "restore_experiment",
     "restore_run",
     "search_experiments",
     "search_logged_models",
@@ -112,6 +120,9 @@ __all__ = [
     "set_experiment_tag",
     "set_experiment_tags",
     "set_logged_model_tags",
+    "set_system_metrics_node_id",
+    "set_system_metrics_samples_before_logging",
+    "set_system_metrics_sampling_interval",
     "set_tag",
     "set_tags",
     "set_tracking_uri",
@@ -172,6 +183,39 @@ def autolog(
         silent=silent,
         extra_tags=extra_tags,
     )
+
+
+def enable_system_metrics_logging() -> None:
+    """Log CPU, memory, disk, network (and GPU) metrics in every run started from now on."""
+    from gitrun.tracking.system_metrics import enable_system_metrics_logging as enable
+
+    enable()
+
+
+def disable_system_metrics_logging() -> None:
+    from gitrun.tracking.system_metrics import disable_system_metrics_logging as disable
+
+    disable()
+
+
+def set_system_metrics_sampling_interval(interval: float | None) -> None:
+    """Seconds between system-metric samples (default 10)."""
+    from gitrun.tracking.system_metrics import set_system_metrics_sampling_interval as setter
+
+    setter(interval)
+
+
+def set_system_metrics_samples_before_logging(samples: int | None) -> None:
+    """How many samples are averaged into each logged system-metric point (default 1)."""
+    from gitrun.tracking.system_metrics import set_system_metrics_samples_before_logging as setter
+
+    setter(samples)
+
+
+def set_system_metrics_node_id(node_id: str | None) -> None:
+    from gitrun.tracking.system_metrics import set_system_metrics_node_id as setter
+
+    setter(node_id)
 
 
 def evaluate(model: object = None, data: object = None, **kwargs: object) -> object:

@@ -369,6 +369,12 @@ class Client:
 
         api.log_image(self.store, v.run_id(run_id), image, artifact_file, key, step, timestamp)
 
+    def log_table(self, run_id: str, data: Any, artifact_file: str) -> None:
+        """Log a dict or DataFrame as a JSON table (appended to when the file exists)."""
+        from gitrun.tracking import tables
+
+        tables.log_table(self, v.run_id(run_id), data, artifact_file)
+
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[ent.FileInfo]:
         """Files and folders directly under ``path``: sorted, run-relative, folders with size None."""
         from gitrun.tracking.artifacts import reads

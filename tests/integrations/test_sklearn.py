@@ -339,7 +339,7 @@ def test_autolog_grid_search(data: tuple[np.ndarray, np.ndarray]) -> None:
         search.fit(X, y)
     parent = gitrun.get_run(run.info.run_id)
     assert parent.data.params["best_C"] == str(search.best_params_["C"])
-    assert parent.data.params["estimator__C"] == "1.0"
+    assert parent.data.params["cv"] == "3"  # the search's own params (deep=False), as MLflow
     assert parent.data.metrics["best_cv_score"] == pytest.approx(search.best_score_)
     assert {a.path for a in MlflowClient().list_artifacts(run.info.run_id)} == {"cv_results.csv", "model"}
     csv_text = gitrun.artifacts.load_text(f"runs:/{run.info.run_id}/cv_results.csv")
@@ -429,3 +429,38 @@ def test_autolog_disable_and_user_estimators(data: tuple[np.ndarray, np.ndarray]
     Majority().fit(X, y)
     assert len(runs_of()) == count
     assert "fit" in LogisticRegression.__dict__ and not hasattr(LogisticRegression.fit, "_gitrun_autolog")
+
+
+def test_grid_search_logs_exactly_mlflows_keys(data: tuple[np.ndarray, np.ndarray]) -> None:
+    """Parent and child key sets of MLflow's sklearn autolog (mlflow/sklearn/__init__.py and
+    utils.py, 3.x: the search's params with deep=False plus best_*, children with the base
+    estimator's params, cv_results_ aggregates without param_*/split* columns, estimator tags)."""
+    X, y = data
+    gitrun.sklearn.autolog()
+    base = LogisticRegression(max_iter=500)
+    search = GridSearchCV(base, {"C": [0.1, 1.0]}, cv=3)
+    with gitrun.start_run() as run:
+        search.fit(X, y)
+    parent = gitrun.get_run(run.info.run_id)
+    assert set(parent.data.params) == set(search.get_params(deep=False)) | {"best_C"}
+    assert not any(k.startswith("estimator__") for k in parent.data.params)
+    assert parent.data.tags["estimator_name"] == "GridSearchCV"
+    assert parent.data.tags["estimator_class"] == "sklearn.model_selection._search.GridSearchCV"
+    assert "best_cv_score" in parent.data.metrics
+    children = gitrun.search_runs(
+        filter_string=f"tags.mlflow.parentRunId = '{run.info.run_id}'", output_format="list"
+    )
+    assert len(children) == 2
+    for child in children:
+        assert set(child.data.params) == set(base.get_params(deep=True))
+        assert set(child.data.metrics) == {
+            "mean_fit_time",
+            "std_fit_time",
+            "mean_score_time",
+            "std_score_time",
+            "mean_test_score",
+            "std_test_score",
+            "rank_test_score",
+        }
+        assert child.data.tags["estimator_name"] == "LogisticRegression"
+        assert child.data.tags["estimator_class"] == "sklearn.linear_model._logistic.LogisticRegression"

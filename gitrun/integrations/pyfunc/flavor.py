@@ -80,11 +80,11 @@ def _copy_artifact(folder: Path, name: str, source: str) -> dict[str, str]:
     target = folder / "artifacts" / name
     target.mkdir(parents=True)
     if str(source).startswith("runs:/"):
-        from gitrun.tracking import fluent
         from gitrun.tracking.artifacts.uri import parse_runs_uri
+        from gitrun.tracking.client import Client
 
         run_id, path = parse_runs_uri(str(source))
-        local = Path(fluent._client().download_artifacts(run_id, path or "", str(target)))
+        local = Path(Client().download_artifacts(run_id, path or "", str(target)))
     else:
         origin = Path(source)
         if not origin.exists():

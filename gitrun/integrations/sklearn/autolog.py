@@ -113,17 +113,17 @@ def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _log_params(run_id: str, estimator: Any) -> None:
-    from gitrun.integrations.sklearn.params import estimator_params
+    from gitrun.integrations.sklearn import search
+    from gitrun.integrations.sklearn.params import estimator_params, estimator_tags
     from gitrun.tracking import entities as ent
-    from gitrun.tracking import fluent
+    from gitrun.tracking.client import Client
 
-    cls = type(estimator)
-    params = [ent.Param(k, v) for k, v in estimator_params(estimator).items()]
-    tags = [
-        ent.RunTag("estimator_name", cls.__name__),
-        ent.RunTag("estimator_class", f"{cls.__module__}.{cls.__qualname__}"),
-    ]
-    fluent._client().log_batch(run_id, params=params, tags=tags)
+    # A search logs its own params only (MLflow: get_params(deep=False)); its candidates'
+    # params go to the child runs.
+    deep = not search.is_search_estimator(estimator)
+    params = [ent.Param(k, v) for k, v in estimator_params(estimator, deep=deep).items()]
+    tags = [ent.RunTag(k, v) for k, v in estimator_tags(estimator).items()]
+    Client().log_batch(run_id, params=params, tags=tags)
 
 
 def _fit_data(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any, Any]:

@@ -165,6 +165,21 @@ def log_image(
     _client().log_image(run_id or _run_id(), image, artifact_file, key, step, timestamp)
 
 
+def log_table(data: Any, artifact_file: str, run_id: str | None = None) -> None:
+    """Log a dict or DataFrame as the JSON table ``artifact_file`` (rows appended if it exists)."""
+    _client().log_table(run_id or _run_id(), data, artifact_file)
+
+
+def load_table(
+    artifact_file: str, run_ids: list[str] | None = None, extra_columns: list[str] | None = None
+) -> Any:
+    """The table ``artifact_file`` of ``run_ids`` (default: the active experiment's runs that
+    logged it) as one DataFrame; ``extra_columns=["run_id"]`` tells the rows apart."""
+    from gitrun.tracking import tables
+
+    return tables.load_table(_client(), [_resolve_experiment_id()], artifact_file, run_ids, extra_columns)
+
+
 def get_artifact_uri(artifact_path: str | None = None) -> str:
     """``runs:/<run_id>[/<artifact_path>]`` of the active run (started, with a warning, if none)."""
     from gitrun.tracking.artifacts.api import artifact_uri
