@@ -42,7 +42,7 @@ def test_log_table_appends_and_load_table_reads_across_runs() -> None:
     assert set(table["run_id"]) == set(ids)
     one = gitrun.load_table("eval/table.json", run_ids=[ids[1]])
     assert list(one["q"]) == ["q2", "r2"]
-    with pytest.raises(InvalidParameterValue, match=".json"):
+    with pytest.raises(InvalidParameterValue, match=r"must end with \.json"):
         gitrun.log_table({"a": [1]}, "table.csv")
 
 
