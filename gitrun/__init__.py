@@ -149,6 +149,8 @@ _LAZY_SUBMODULES = frozenset(
         "statsmodels",
         "pmdarima",
         "catboost",
+        "prophet",
+        "spacy",
         "data",
     }
 )

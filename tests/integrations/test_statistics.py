@@ -120,3 +120,46 @@ def test_catboost_round_trip_and_dedup(in_repo: Path) -> None:
     assert type(loaded) is catboost.CatBoostClassifier
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
     assert info.flavors["catboost"]["model_type"] == "CatBoostClassifier"
+
+
+def test_prophet_round_trip(in_repo: Path) -> None:
+    prophet = pytest.importorskip("prophet")
+    import pandas as pd
+
+    frame = pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=40), "y": np.sin(np.arange(40) / 5.0)})
+    model = prophet.Prophet(daily_seasonality=False, weekly_seasonality=False, yearly_seasonality=False)
+    model.fit(frame)
+    with gitrun.start_run():
+        info = gitrun.prophet.log_model(model, "forecast")
+    before = object_count(in_repo)
+    with gitrun.start_run():
+        gitrun.prophet.log_model(model, "forecast")
+    assert object_count(in_repo) == before  # Prophet's JSON is deterministic: stored once
+    future = model.make_future_dataframe(periods=5)
+    loaded = gitrun.prophet.load_model(info.model_uri)
+    np.testing.assert_array_equal(loaded.predict(future)["yhat"], model.predict(future)["yhat"])
+    pyfunc = gitrun.pyfunc.load_model(info.model_uri)
+    np.testing.assert_array_equal(pyfunc.predict(future)["yhat"], model.predict(future)["yhat"])
+
+
+def test_spacy_round_trip() -> None:
+    spacy = pytest.importorskip("spacy")
+    import pandas as pd
+    from spacy.training import Example
+
+    nlp = spacy.blank("en")
+    textcat = nlp.add_pipe("textcat")
+    for label in ("POS", "NEG"):
+        textcat.add_label(label)
+    data = [("good great fine", {"POS": 1.0, "NEG": 0.0}), ("bad awful poor", {"POS": 0.0, "NEG": 1.0})]
+    examples = [Example.from_dict(nlp.make_doc(t), {"cats": c}) for t, c in data]
+    optimizer = nlp.initialize(lambda: examples)
+    for _ in range(5):
+        nlp.update(examples, sgd=optimizer)
+    with gitrun.start_run():
+        info = gitrun.spacy.log_model(nlp, "textcat")
+    loaded = gitrun.spacy.load_model(info.model_uri)
+    assert loaded.pipe_names == ["textcat"]
+    assert loaded("good fine").cats == pytest.approx(nlp("good fine").cats)
+    scores = gitrun.pyfunc.load_model(info.model_uri).predict(pd.DataFrame({"text": ["good fine", "bad"]}))
+    assert scores["predictions"][0] == pytest.approx(nlp("good fine").cats)

@@ -203,3 +203,25 @@ def train_logging(
         return wrap
 
     return for_models
+
+
+def install_booster_patches(
+    flavor: str,
+    module: Any,
+    sklearn_module: Any,
+    estimator_base: type,
+    unlogged: Iterable[str],
+    add_callback: AddCallback,
+    after: Callable[..., None],
+    log_model: Callable[[Any, str, Any, Any], None],
+) -> None:
+    """XGBoost's and LightGBM's patches: ``<library>.train`` (logs the booster), the copy
+    of ``train`` its scikit-learn API calls (the estimator's ``fit`` logs the model), and
+    ``fit`` of every estimator class."""
+    from gitrun.integrations.autolog import patching
+
+    train = train_logging(flavor, unlogged, add_callback, after)
+    patching.patch(flavor, module, "train", train(True))
+    patching.patch(flavor, sklearn_module, "train", train(False))
+    fit = fit_logging_model(flavor, f"{flavor}.sklearn", log_model)
+    patching.patch_class_tree(flavor, estimator_base, ("fit",), fit)

@@ -25,7 +25,6 @@ from gitrun.integrations.autolog.imports import when_imported
 from gitrun.integrations.autolog.session import AutologConfig, safely
 
 FLAVOR = "lightgbm"
-_FIT_GUARD = "lightgbm.sklearn"
 _CALLBACKS_POSITION = 8  # of lightgbm.train(params, train_set, num_boost_round, ...)
 _UNLOGGED = (
     "params",
@@ -75,11 +74,16 @@ def _install(module: ModuleType) -> None:
 
     if patching.active(FLAVOR) is None:
         return
-    train = training.train_logging(FLAVOR, _UNLOGGED, _add_callback, _log_trained)
-    patching.patch(FLAVOR, module, "train", train(True))
-    patching.patch(FLAVOR, lightgbm.sklearn, "train", train(False))
-    fit = training.fit_logging_model(FLAVOR, _FIT_GUARD, _log_model)
-    patching.patch_class_tree(FLAVOR, lightgbm.sklearn.LGBMModel, ("fit",), fit)
+    training.install_booster_patches(
+        FLAVOR,
+        module,
+        lightgbm.sklearn,
+        lightgbm.sklearn.LGBMModel,
+        _UNLOGGED,
+        _add_callback,
+        _log_trained,
+        _log_model,
+    )
 
 
 def _add_callback(

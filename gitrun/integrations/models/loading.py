@@ -59,6 +59,8 @@ _CHECKED_BY_FLAVOR = {
     "statsmodels": "statsmodels",
     "pmdarima": "pmdarima",
     "catboost": "catboost",
+    "prophet": "prophet",
+    "spacy": "spacy",
     "transformers": "transformers",
 }
 

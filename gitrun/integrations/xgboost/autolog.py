@@ -28,7 +28,6 @@ from gitrun.integrations.autolog.imports import when_imported
 from gitrun.integrations.autolog.session import AutologConfig, safely
 
 FLAVOR = "xgboost"
-_FIT_GUARD = "xgboost.sklearn"
 _UNLOGGED = (
     "params",
     "dtrain",
@@ -82,11 +81,16 @@ def _install(module: ModuleType) -> None:
 
     if patching.active(FLAVOR) is None:
         return
-    train = training.train_logging(FLAVOR, _UNLOGGED, _add_callback, _log_trained)
-    patching.patch(FLAVOR, module, "train", train(True))
-    patching.patch(FLAVOR, xgboost.sklearn, "train", train(False))
-    fit = training.fit_logging_model(FLAVOR, _FIT_GUARD, _log_model)
-    patching.patch_class_tree(FLAVOR, xgboost.sklearn.XGBModel, ("fit",), fit)
+    training.install_booster_patches(
+        FLAVOR,
+        module,
+        xgboost.sklearn,
+        xgboost.sklearn.XGBModel,
+        _UNLOGGED,
+        _add_callback,
+        _log_trained,
+        _log_model,
+    )
 
 
 def _add_callback(
