@@ -17,6 +17,7 @@ from gitrun.tracking.fluent import (
     create_experiment,
     delete_experiment,
     delete_experiment_tag,
+    delete_logged_model_tag,
     delete_run,
     delete_tag,
     end_run,
@@ -24,11 +25,14 @@ from gitrun.tracking.fluent import (
     get_artifact_uri,
     get_experiment,
     get_experiment_by_name,
+    get_logged_model,
     get_parent_run,
     get_run,
     get_tracking_uri,
     is_tracking_uri_set,
     last_active_run,
+    last_logged_model,
+    load_table,
     log_artifact,
     log_artifacts,
     log_dict,
@@ -40,13 +44,18 @@ from gitrun.tracking.fluent import (
     log_param,
     log_params,
     log_stream,
+    log_table,
     log_text,
+    register_model,
+    restore_experiment,
     restore_run,
     search_experiments,
+    search_logged_models,
     search_runs,
     set_experiment,
     set_experiment_tag,
     set_experiment_tags,
+    set_logged_model_tags,
     set_tag,
     set_tags,
     set_tracking_uri,
@@ -69,18 +78,25 @@ __all__ = [
     "create_experiment",
     "delete_experiment",
     "delete_experiment_tag",
+    "delete_logged_model_tag",
     "delete_run",
     "delete_tag",
+    "disable_system_metrics_logging",
+    "enable_system_metrics_logging",
     "end_run",
+    "evaluate",
     "flush",
     "get_artifact_uri",
     "get_experiment",
     "get_experiment_by_name",
+    "get_logged_model",
     "get_parent_run",
     "get_run",
     "get_tracking_uri",
     "is_tracking_uri_set",
     "last_active_run",
+    "last_logged_model",
+    "load_table",
     "log_artifact",
     "log_artifacts",
     "log_dict",
@@ -92,13 +108,21 @@ __all__ = [
     "log_param",
     "log_params",
     "log_stream",
+    "log_table",
     "log_text",
+    "register_model",
+    "restore_experiment",
     "restore_run",
     "search_experiments",
+    "search_logged_models",
     "search_runs",
     "set_experiment",
     "set_experiment_tag",
     "set_experiment_tags",
+    "set_logged_model_tags",
+    "set_system_metrics_node_id",
+    "set_system_metrics_samples_before_logging",
+    "set_system_metrics_sampling_interval",
     "set_tag",
     "set_tags",
     "set_tracking_uri",
@@ -120,6 +144,14 @@ _LAZY_SUBMODULES = frozenset(
         "keras",
         "tensorflow",
         "transformers",
+        "xgboost",
+        "lightgbm",
+        "statsmodels",
+        "pmdarima",
+        "catboost",
+        "prophet",
+        "spacy",
+        "data",
     }
 )
 
@@ -153,6 +185,49 @@ def autolog(
         silent=silent,
         extra_tags=extra_tags,
     )
+
+
+def enable_system_metrics_logging() -> None:
+    """Log CPU, memory, disk, network (and GPU) metrics in every run started from now on."""
+    from gitrun.tracking.system_metrics import enable_system_metrics_logging as enable
+
+    enable()
+
+
+def disable_system_metrics_logging() -> None:
+    from gitrun.tracking.system_metrics import disable_system_metrics_logging as disable
+
+    disable()
+
+
+def set_system_metrics_sampling_interval(interval: float | None) -> None:
+    """Seconds between system-metric samples (default 10)."""
+    from gitrun.tracking.system_metrics import set_system_metrics_sampling_interval as setter
+
+    setter(interval)
+
+
+def set_system_metrics_samples_before_logging(samples: int | None) -> None:
+    """How many samples are averaged into each logged system-metric point (default 1)."""
+    from gitrun.tracking.system_metrics import set_system_metrics_samples_before_logging as setter
+
+    setter(samples)
+
+
+def set_system_metrics_node_id(node_id: str | None) -> None:
+    from gitrun.tracking.system_metrics import set_system_metrics_node_id as setter
+
+    setter(node_id)
+
+
+def evaluate(model: object = None, data: object = None, **kwargs: object) -> object:
+    """Evaluate a classifier or regressor on data and log metrics, plots and tables.
+
+    MLflow's ``mlflow.evaluate``; see ``gitrun.models.evaluate`` and docs/evaluation.md.
+    """
+    from gitrun.integrations.evaluation.evaluate import evaluate as run
+
+    return run(model, data, **kwargs)  # type: ignore[arg-type]
 
 
 def __getattr__(name: str) -> object:

@@ -18,6 +18,7 @@ from gitrun.cli.commands import (
     gc,
     hooks,
     metrics,
+    models,
     pull,
     reproduce,
     run,
@@ -60,6 +61,7 @@ cli.add_command(sync.push)
 cli.add_command(sync.fetch)
 cli.add_command(hooks.hooks)
 cli.add_command(metrics.metrics)
+cli.add_command(models.models)
 cli.add_command(runs.runs)
 cli.add_command(show.show)
 cli.add_command(compare.compare)

@@ -282,12 +282,42 @@ class Client:
 
     # -- inputs (gitrun.tracking.inputs) ------------------------------------------------------------
 
-    def log_input(self, run_id: str, path: Any) -> None:
-        """Declare a file or folder the run reads: hashed, stored like an artifact,
-        recorded in the run's ``inputs.yaml``, restored by ``gitrun reproduce``."""
-        from gitrun.tracking import inputs
+    def log_input(
+        self, run_id: str, path: Any, context: str | None = None, tags: dict[str, Any] | None = None
+    ) -> None:
+        """Record an input of the run.
 
-        inputs.log_input(self.store, v.run_id(run_id), os.fspath(path))
+        ``path`` a file or folder: declared (hashed, stored like an artifact, recorded
+        in ``inputs.yaml``, restored by ``gitrun reproduce``).  A dataset
+        (``gitrun.data.from_pandas(...)``, or a ``Dataset`` entity): recorded with
+        its ``context`` and ``tags`` in ``datasets.yaml``.
+        """
+        from gitrun.tracking import datasets, inputs
+
+        run_id = v.run_id(run_id)
+        if isinstance(path, (str, os.PathLike)):
+            if context is not None or tags:
+                raise InvalidParameterValue("context and tags apply to datasets, not to declared input files")
+            inputs.log_input(self.store, run_id, os.fspath(path))
+            return
+        entity = path._to_mlflow_entity() if hasattr(path, "_to_mlflow_entity") else path
+        if not isinstance(entity, ent.Dataset):
+            raise InvalidParameterValue(
+                "log_input takes a path or a dataset (gitrun.data.from_pandas, ...), "
+                f"not {type(path).__name__}"
+            )
+        datasets.log_dataset(self.store, run_id, entity, context, tags)
+
+    def log_inputs(
+        self, run_id: str, datasets: Sequence[ent.DatasetInput] | None = None, models: Any = None
+    ) -> None:
+        """MLflow's ``log_inputs``: each ``DatasetInput`` with its context tag."""
+        from gitrun.tracking.datasets import CONTEXT_TAG
+
+        for item in datasets or ():
+            tags = {t.key: t.value for t in item.tags}
+            context = tags.pop(CONTEXT_TAG, None)
+            self.log_input(run_id, item.dataset, context, tags)
 
     # -- artifacts (gitrun.tracking.artifacts) -----------------------------------------------------
 
@@ -339,6 +369,12 @@ class Client:
 
         api.log_image(self.store, v.run_id(run_id), image, artifact_file, key, step, timestamp)
 
+    def log_table(self, run_id: str, data: Any, artifact_file: str) -> None:
+        """Log a dict or DataFrame as a JSON table (appended to when the file exists)."""
+        from gitrun.tracking import logged_tables as tables
+
+        tables.log_table(self, v.run_id(run_id), data, artifact_file)
+
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[ent.FileInfo]:
         """Files and folders directly under ``path``: sorted, run-relative, folders with size None."""
         from gitrun.tracking.artifacts import reads
@@ -354,6 +390,326 @@ class Client:
     def flush(self) -> None:
         """Commit everything this process has buffered (normally done on a schedule)."""
         self.store.writer.flush()
+
+    # -- logged models (gitrun.tracking.logged_models) -------------------------------------------
+
+    def log_model_artifacts(
+        self,
+        run_id: str,
+        local_dir: Any,
+        name: str,
+        *,
+        flavors: Sequence[str],
+        model_size_bytes: int | None = None,
+        params: dict[str, Any] | None = None,
+        tags: dict[str, Any] | None = None,
+        model_type: str | None = None,
+        step: int = 0,
+    ) -> ent.LoggedModel:
+        """Log a saved model's folder as ``<name>/`` of the run and record it as a logged
+        model (what every flavor's ``log_model`` ends with)."""
+        from pathlib import Path
+
+        from gitrun.tracking import logged_models
+
+        return logged_models.record_model(
+            self.store,
+            v.run_id(run_id),
+            Path(local_dir),
+            name,
+            flavors=list(flavors),
+            model_size_bytes=model_size_bytes,
+            params=params,
+            tags=tags,
+            model_type=model_type,
+            step=step,
+        )
+
+    def get_logged_model(self, model_id: str) -> ent.LoggedModel:
+        from gitrun.tracking import logged_models
+
+        return logged_models.get_logged_model(self.store, logged_models.check_model_id(model_id))
+
+    def search_logged_models(
+        self,
+        experiment_ids: Sequence[str] | None = None,
+        filter_string: str | None = None,
+        datasets: Any = None,
+        max_results: int | None = None,
+        order_by: Sequence[Any] | None = None,
+        page_token: str | None = None,
+    ) -> ent.PagedList[ent.LoggedModel]:
+        """Logged models of the experiments' active runs matching a filter (``name``,
+        ``params.x``, ``metrics.x``, ``tags.x``, ``source_run_id``), newest first."""
+        from gitrun.tracking import logged_models
+
+        ids = [str(e) for e in experiment_ids] if experiment_ids is not None else None
+        found = logged_models.search(self.store, ids, filter_string, list(order_by or []), max_results)
+        return ent.PagedList(found, None)
+
+    def set_logged_model_tags(self, model_id: str, tags: dict[str, Any]) -> None:
+        from gitrun.tracking import logged_models
+
+        logged_models.set_tags(self.store, logged_models.check_model_id(model_id), tags)
+
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None:
+        from gitrun.tracking import logged_models
+
+        logged_models.set_tags(self.store, logged_models.check_model_id(model_id), {}, (key,))
+
+    def finalize_logged_model(
+        self, model_id: str, status: str = ent.LoggedModelStatus.READY
+    ) -> ent.LoggedModel:
+        """Logged models are READY once logged (their files are written first): returns the model."""
+        return self.get_logged_model(model_id)
+
+    def run_logged_models(self, run_id: str) -> dict[str, ent.LoggedModel]:
+        """The models a run logged, by name (a gitrun extra)."""
+        from gitrun.tracking import logged_models
+
+        return logged_models.run_entities(self.store, v.run_id(run_id))
+
+    def code_work_tree(self) -> str | None:
+        """The work tree whose code new runs snapshot (None outside a repository; a gitrun extra)."""
+        from gitrun.tracking import run_code
+
+        return run_code.work_tree(self.store)
+
+    def restore_run_code(self, run_id: str, paths: Sequence[str], destination: str) -> list[Any]:
+        """Write files of the run's code snapshot under ``destination`` (a gitrun extra)."""
+        from gitrun.tracking import run_code
+
+        return run_code.restore(self.store, v.run_id(run_id), list(paths), destination)
+
+    def artifact_digest(self, run_id: str, path: str) -> str:
+        """The content address of a file or folder a run logged at ``path`` (a gitrun extra)."""
+        from gitrun.errors import ResourceDoesNotExist
+        from gitrun.tracking.artifacts.records import read_entries
+
+        entry = read_entries(self.store, v.run_id(run_id)).get(path.strip("/"))
+        if entry is None:
+            raise ResourceDoesNotExist(f"artifact {path!r} not found in run {run_id}")
+        return str(entry.digest)
+
+    # -- model registry (gitrun.tracking.registry, stored on refs/gitrun/registry) ----------------
+
+    def create_registered_model(
+        self, name: str, tags: dict[str, Any] | None = None, description: str | None = None, **_: Any
+    ) -> Any:
+        from gitrun.tracking import registry
+
+        return registry.create_registered_model(self.store, name, tags, description)
+
+    def get_registered_model(self, name: str) -> Any:
+        from gitrun.tracking import registry
+
+        return registry.get_registered_model(self.store, name)
+
+    def search_registered_models(
+        self,
+        filter_string: str | None = None,
+        max_results: int = 100,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> ent.PagedList[Any]:
+        from gitrun.tracking import registry, registry_search
+
+        models = registry.list_registered_models(self.store)
+        return ent.PagedList(
+            registry_search.registered_models(models, filter_string, max_results, order_by), None
+        )
+
+    def rename_registered_model(self, name: str, new_name: str) -> Any:
+        from gitrun.tracking import registry
+
+        return registry.rename_registered_model(self.store, name, new_name)
+
+    def update_registered_model(self, name: str, description: str | None = None) -> Any:
+        from gitrun.tracking import registry
+
+        return registry.update_registered_model(self.store, name, description)
+
+    def delete_registered_model(self, name: str) -> None:
+        from gitrun.tracking import registry
+
+        registry.delete_registered_model(self.store, name)
+
+    def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
+        from gitrun.tracking import registry
+
+        registry.set_model_tag(self.store, name, key, value)
+
+    def delete_registered_model_tag(self, name: str, key: str) -> None:
+        from gitrun.tracking import registry
+
+        registry.set_model_tag(self.store, name, key, None, delete=True)
+
+    def create_model_version(
+        self,
+        name: str,
+        source: str,
+        run_id: str | None = None,
+        tags: dict[str, Any] | None = None,
+        run_link: str | None = None,
+        description: str | None = None,
+        await_creation_for: int = 300,
+        model_id: str | None = None,
+    ) -> Any:
+        """A new version of an existing registered model from a ``runs:/`` or ``models:/<id>`` source."""
+        from gitrun.tracking import registry
+
+        where = self._model_source(source, model_id)
+        return registry.create_model_version(
+            self.store,
+            name,
+            where["source"],
+            run_id=run_id or where["run_id"],
+            model_id=where["model_id"],
+            model_digest=where["digest"],
+            tags=tags,
+            description=description,
+            run_link=run_link,
+        )
+
+    def _model_source(self, uri: str, model_id: str | None = None) -> dict[str, Any]:
+        """Where a model to register is: its ``runs:/`` source, run, logged model id and digest."""
+        from gitrun.tracking.artifacts.uri import parse_runs_uri
+
+        if uri.startswith("models:/m-"):
+            model = self.get_logged_model(uri[len("models:/") :].strip("/"))
+            return {
+                "source": model.artifact_location,
+                "run_id": model.source_run_id,
+                "model_id": model.model_id,
+                "digest": model.digest,
+            }
+        if not uri.startswith("runs:/"):
+            raise InvalidParameterValue(
+                f"cannot register {uri!r}: use runs:/<run_id>/<name> or models:/<model_id> (a logged model)"
+            )
+        run_id, path = parse_runs_uri(uri)
+        if not path:
+            raise InvalidParameterValue(f"{uri} names a run, not a model: use runs:/<run_id>/<name>")
+        path = path.strip("/")
+        digest = self.artifact_digest(run_id, path)
+        logged = self.run_logged_models(run_id).get(path)
+        return {
+            "source": f"runs:/{run_id}/{path}",
+            "run_id": run_id,
+            "model_id": model_id or (logged.model_id if logged else None),
+            "digest": digest,
+        }
+
+    def register_model(self, model_uri: str, name: str, tags: dict[str, Any] | None = None) -> Any:
+        """Register the model at ``model_uri`` as a new version of ``name`` (created if needed)."""
+        from gitrun.tracking import registry
+
+        where = self._model_source(model_uri)
+        return registry.create_model_version(
+            self.store,
+            name,
+            where["source"],
+            run_id=where["run_id"],
+            model_id=where["model_id"],
+            model_digest=where["digest"],
+            tags=tags,
+            create_model=True,
+        )
+
+    def get_model_version(self, name: str, version: Any) -> Any:
+        from gitrun.tracking import registry
+
+        return registry.get_model_version(self.store, name, version)
+
+    def get_latest_versions(self, name: str, stages: Sequence[str] | None = None) -> list[Any]:
+        """The newest version (per stage when ``stages`` is given) of ``name``."""
+        from gitrun.tracking import registry
+
+        found = registry.versions(self.store, name)
+        if stages is None:
+            return found[-1:]
+        return [
+            next(v for v in reversed(found) if v.current_stage == s)
+            for s in stages
+            if any(v.current_stage == s for v in found)
+        ]
+
+    def search_model_versions(
+        self,
+        filter_string: str | None = None,
+        max_results: int = 10_000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> ent.PagedList[Any]:
+        from gitrun.tracking import registry, registry_search
+
+        found = registry_search.model_versions(
+            registry.versions(self.store), filter_string, max_results, order_by
+        )
+        return ent.PagedList(found, None)
+
+    def update_model_version(self, name: str, version: Any, description: str | None = None) -> Any:
+        from gitrun.tracking import registry
+
+        return registry.update_model_version(self.store, name, version, description=description)
+
+    def transition_model_version_stage(
+        self, name: str, version: Any, stage: str, archive_existing_versions: bool = False
+    ) -> Any:
+        """Deprecated in MLflow (use aliases); kept: sets ``current_stage``."""
+        from gitrun.tracking import registry
+
+        return registry.update_model_version(self.store, name, version, stage=stage)
+
+    def delete_model_version(self, name: str, version: Any) -> None:
+        from gitrun.tracking import registry
+
+        registry.delete_model_version(self.store, name, version)
+
+    def set_model_version_tag(
+        self, name: str, version: Any = None, key: str = "", value: Any = None, stage: str | None = None
+    ) -> None:
+        from gitrun.tracking import registry
+
+        registry.set_version_tag(self.store, name, version, key, value)
+
+    def delete_model_version_tag(
+        self, name: str, version: Any = None, key: str = "", stage: str | None = None
+    ) -> None:
+        from gitrun.tracking import registry
+
+        registry.set_version_tag(self.store, name, version, key, None, delete=True)
+
+    def set_registered_model_alias(self, name: str, alias: str, version: Any) -> None:
+        from gitrun.tracking import registry
+
+        registry.set_alias(self.store, name, alias, version)
+
+    def delete_registered_model_alias(self, name: str, alias: str) -> None:
+        from gitrun.tracking import registry
+
+        registry.delete_alias(self.store, name, alias)
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> Any:
+        from gitrun.tracking import registry
+
+        return registry.version_by_alias(self.store, name, alias)
+
+    def get_model_version_download_uri(self, name: str, version: Any) -> str:
+        return str(self.get_model_version(name, version).source)
+
+    def registry_history(self) -> list[tuple[str, str, str]]:
+        """Every registry change, newest first: ``(commit, author, message)`` (a gitrun extra)."""
+        from gitrun.tracking import registry
+
+        return registry.history(self.store)
+
+    def resolve_model_uri(self, model_uri: str) -> str:
+        """``models:/<model_id>`` (and registered ``models:/<name>/<version>``,
+        ``models:/<name>@<alias>``) as the ``runs:/<run_id>/<name>`` URI holding the files."""
+        from gitrun.tracking import model_uris
+
+        return model_uris.resolve(self, model_uri)
 
 
 _METRIC_FIELDS = operator.attrgetter("key", "value", "step", "timestamp")

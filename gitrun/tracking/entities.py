@@ -218,8 +218,52 @@ class RunInputs:
 
 
 @dataclass(frozen=True)
+class LoggedModelOutput:
+    """A model a run logged (``run.outputs.model_outputs``), and at which step."""
+
+    model_id: str
+    step: int = 0
+
+
+@dataclass(frozen=True)
 class RunOutputs:
     model_outputs: list[Any] = field(default_factory=list)
+
+
+class LoggedModelStatus:
+    PENDING = "PENDING"
+    READY = "READY"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True)
+class LoggedModel:
+    """A model logged by a run (MLflow 3's ``LoggedModel``).
+
+    In gitrun the model's files are the artifact folder ``<name>/`` of its run
+    (``artifact_location`` is ``runs:/<run_id>/<name>``); ``digest`` is the
+    content address of that folder, so two logs of identical models share it.
+    """
+
+    model_id: str
+    name: str
+    experiment_id: str
+    source_run_id: str | None
+    artifact_location: str
+    creation_timestamp: int
+    last_updated_timestamp: int
+    digest: str
+    status: str = LoggedModelStatus.READY
+    model_type: str | None = None
+    step: int = 0
+    flavors: tuple[str, ...] = ()
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    metrics: list[Metric] = field(default_factory=list)
+
+    @property
+    def model_uri(self) -> str:
+        return f"models:/{self.model_id}"
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from gitrun.core.git.objects import Oid
 from gitrun.core.records import sync
+from gitrun.core.registry import sync as registry_sync
 from gitrun.tracking.client import Client
 
 ArtifactUploader = Callable[[Client, Oid, Oid | None], None]
@@ -34,16 +35,21 @@ def push(client: Client, remote: str) -> sync.SyncResult:
         if uploader is not None:
             uploader(client, local, remote_tip)
 
-    return sync.push(store.records, remote, before_push)
+    result = sync.push(store.records, remote, before_push)
+    registry_sync.push(store.repo, remote)  # after the runs its versions point at
+    return result
 
 
 def fetch(client: Client, remote: str) -> sync.SyncResult:
     """Fetch ``remote``'s runs and merge them with the local ones."""
     store = client.store
     store.writer.flush()
-    return sync.fetch(store.records, remote)
+    result = sync.fetch(store.records, remote)
+    registry_sync.fetch(store.repo, remote)
+    return result
 
 
 def nothing_to_push(client: Client, remote: str) -> bool:
     """True when the remote, as last seen, holds exactly our runs (a cheap local check)."""
-    return sync.in_sync(client.store.records, remote)
+    store = client.store
+    return sync.in_sync(store.records, remote) and registry_sync.in_sync(store.repo, remote)

@@ -336,14 +336,12 @@ class TrackingStore:
             artifact_uri=info.get("artifact_uri") or f"runs:/{run_id}",
             lifecycle_stage=info.get("lifecycle_stage", ent.LifecycleStage.ACTIVE),
         )
-        # Declared inputs, shaped as MLflow's dataset inputs (name: path, digest: address).
-        inputs = ent.RunInputs(
-            dataset_inputs=[
-                ent.DatasetInput(ent.Dataset(str(path), str(entry["digest"]), "gitrun", str(path)))
-                for path, entry in read(layout.INPUTS_FILE).items()
-            ]
-        )
-        return ent.Run(run_info, data, inputs, record=info)
+        from gitrun.tracking.datasets import dataset_inputs
+        from gitrun.tracking.logged_models import outputs
+
+        # Declared input files (name: path, digest: address) and logged datasets.
+        inputs = ent.RunInputs(dataset_inputs(read(layout.INPUTS_FILE), read(layout.DATASETS_FILE)))
+        return ent.Run(run_info, data, inputs, ent.RunOutputs(outputs(read(layout.MODELS_FILE))), record=info)
 
     def run_exists(self, run_id: str) -> bool:
         return self.writer.is_live(run_id) or self.records.entry(layout.run_dir(run_id)) is not None

@@ -59,7 +59,7 @@ def test_log_and_load_round_trip() -> None:
     with gitrun.start_run():
         info = gitrun.pytorch.log_model(model, "model", input_example=x[:2].numpy())
         again = gitrun.pytorch.log_model(model, "again", input_example=x[:2].numpy())
-    assert again.model_uuid == info.model_uuid  # torch.save is deterministic: stored once
+    assert again.model_digest == info.model_digest  # torch.save is deterministic: stored once
     loaded = gitrun.pytorch.load_model(info.model_uri)
     assert isinstance(loaded, Net)
     assert torch.equal(loaded(x), model(x))
@@ -220,3 +220,20 @@ def test_lightning_autolog_inside_a_user_run() -> None:
     assert "mlflow.autologging" not in logged.data.tags
     assert MlflowClient().list_artifacts(run.info.run_id) == []
     assert len(runs_of()) == 1
+
+
+def test_torchscript_modules_round_trip() -> None:
+    model = create_model()
+    scripted = torch.jit.script(torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU()))
+    x = torch.randn(5, 4)
+    with gitrun.start_run():
+        info = gitrun.pytorch.log_model(scripted, "scripted")
+        traced = gitrun.pytorch.log_model(torch.jit.trace(model, x), "traced")
+    assert info.flavors["pytorch"]["serialization_format"] == "torchscript"
+    assert info.flavors["pytorch"]["model_file"] == "data/model.pt"
+    loaded = gitrun.pytorch.load_model(info.model_uri)
+    assert isinstance(loaded, torch.jit.ScriptModule)
+    assert torch.equal(loaded(x), scripted(x))
+    assert torch.equal(gitrun.pytorch.load_model(traced.model_uri)(x), model(x))
+    pyfunc = gitrun.pyfunc.load_model(info.model_uri)
+    np.testing.assert_allclose(pyfunc.predict(x.numpy()), scripted(x).detach().numpy())

@@ -179,7 +179,8 @@ def test_logging_the_same_model_twice_stores_its_bytes_once(
     with gitrun.start_run():
         gitrun.sklearn.log_model(model, "model", input_example=X[:2])
     assert object_count(in_repo) == before
-    assert first.model_uuid == second.model_uuid
+    assert first.model_digest == second.model_digest
+    assert first.model_id != second.model_id  # two logged models, one copy of their bytes
 
 
 def test_log_model_without_a_run_starts_one(data: tuple[np.ndarray, np.ndarray]) -> None:
@@ -195,7 +196,7 @@ def test_log_model_without_a_run_starts_one(data: tuple[np.ndarray, np.ndarray])
     assert details.utc_time_created == info.utc_time_created
     from gitrun.integrations.models.location import logged_models
 
-    assert logged_models(info.run_id)["model"]["flavors"] == ["python_function", "sklearn"]
+    assert logged_models(info.run_id)["model"].flavors == ("python_function", "sklearn")
 
 
 def test_name_and_deprecated_artifact_path(data: tuple[np.ndarray, np.ndarray]) -> None:
@@ -209,9 +210,13 @@ def test_name_and_deprecated_artifact_path(data: tuple[np.ndarray, np.ndarray]) 
             gitrun.sklearn.log_model(model, "a", artifact_path="b")
 
 
-def test_registry_uris_are_refused(data: tuple[np.ndarray, np.ndarray]) -> None:
-    with pytest.raises(InvalidParameterValue, match="no model registry"):
+def test_unknown_registry_uris_are_clear_errors(data: tuple[np.ndarray, np.ndarray]) -> None:
+    from gitrun.errors import ResourceDoesNotExist
+
+    with pytest.raises(ResourceDoesNotExist, match="my-model not found"):
         gitrun.sklearn.load_model("models:/my-model/1")
+    with pytest.raises(InvalidParameterValue, match="malformed model URI"):
+        gitrun.sklearn.load_model("models:/just-a-name")
 
 
 def test_xgboost_and_lightgbm_round_trip(data: tuple[np.ndarray, np.ndarray]) -> None:
@@ -334,7 +339,7 @@ def test_autolog_grid_search(data: tuple[np.ndarray, np.ndarray]) -> None:
         search.fit(X, y)
     parent = gitrun.get_run(run.info.run_id)
     assert parent.data.params["best_C"] == str(search.best_params_["C"])
-    assert parent.data.params["estimator__C"] == "1.0"
+    assert parent.data.params["cv"] == "3"  # the search's own params (deep=False), as MLflow
     assert parent.data.metrics["best_cv_score"] == pytest.approx(search.best_score_)
     assert {a.path for a in MlflowClient().list_artifacts(run.info.run_id)} == {"cv_results.csv", "model"}
     csv_text = gitrun.artifacts.load_text(f"runs:/{run.info.run_id}/cv_results.csv")
@@ -424,3 +429,38 @@ def test_autolog_disable_and_user_estimators(data: tuple[np.ndarray, np.ndarray]
     Majority().fit(X, y)
     assert len(runs_of()) == count
     assert "fit" in LogisticRegression.__dict__ and not hasattr(LogisticRegression.fit, "_gitrun_autolog")
+
+
+def test_grid_search_logs_exactly_mlflows_keys(data: tuple[np.ndarray, np.ndarray]) -> None:
+    """Parent and child key sets of MLflow's sklearn autolog (mlflow/sklearn/__init__.py and
+    utils.py, 3.x: the search's params with deep=False plus best_*, children with the base
+    estimator's params, cv_results_ aggregates without param_*/split* columns, estimator tags)."""
+    X, y = data
+    gitrun.sklearn.autolog()
+    base = LogisticRegression(max_iter=500)
+    search = GridSearchCV(base, {"C": [0.1, 1.0]}, cv=3)
+    with gitrun.start_run() as run:
+        search.fit(X, y)
+    parent = gitrun.get_run(run.info.run_id)
+    assert set(parent.data.params) == set(search.get_params(deep=False)) | {"best_C"}
+    assert not any(k.startswith("estimator__") for k in parent.data.params)
+    assert parent.data.tags["estimator_name"] == "GridSearchCV"
+    assert parent.data.tags["estimator_class"] == "sklearn.model_selection._search.GridSearchCV"
+    assert "best_cv_score" in parent.data.metrics
+    children = gitrun.search_runs(
+        filter_string=f"tags.mlflow.parentRunId = '{run.info.run_id}'", output_format="list"
+    )
+    assert len(children) == 2
+    for child in children:
+        assert set(child.data.params) == set(base.get_params(deep=True))
+        assert set(child.data.metrics) == {
+            "mean_fit_time",
+            "std_fit_time",
+            "mean_score_time",
+            "std_score_time",
+            "mean_test_score",
+            "std_test_score",
+            "rank_test_score",
+        }
+        assert child.data.tags["estimator_name"] == "LogisticRegression"
+        assert child.data.tags["estimator_class"] == "sklearn.linear_model._logistic.LogisticRegression"

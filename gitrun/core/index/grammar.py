@@ -40,7 +40,11 @@ __all__ = [
     "parse_experiment_filter",
     "parse_experiment_order_by",
     "parse_filter",
+    "parse_logged_model_filter",
+    "parse_logged_model_order_by",
     "parse_order_by",
+    "parse_registry_filter",
+    "parse_registry_order_by",
 ]
 
 Entity = Literal["metric", "param", "tag", "attribute", "dataset"]
@@ -179,6 +183,78 @@ _EXPERIMENTS = _Dialect(
     order_entities=("attribute",),
     order_entity_error="Invalid order_by entity: {}",
 )
+
+
+_MODEL_TIMES = ("creation_timestamp", "last_updated_timestamp")
+
+_LOGGED_MODELS = _Dialect(
+    entities={
+        "metric": "metric",
+        "metrics": "metric",
+        "param": "param",
+        "params": "param",
+        "tag": "tag",
+        "tags": "tag",
+        "attribute": "attribute",
+        "attributes": "attribute",
+    },
+    entity_error="Invalid entity type '{}'. Valid values are ['metric', 'param', 'tag', 'attribute']",
+    entity_backticks=True,
+    filter_attributes={
+        **_canonical(
+            "name", "model_id", "source_run_id", "status", "model_type", "experiment_id", *_MODEL_TIMES
+        ),
+        "creation_time": "creation_timestamp",
+        "last_updated_time": "last_updated_timestamp",
+    },
+    order_attributes={
+        **_canonical("name", "model_id", "experiment_id", *_MODEL_TIMES),
+        "creation_time": "creation_timestamp",
+    },
+    numeric_attributes=frozenset(_MODEL_TIMES),
+    list_attributes=("model_id", "source_run_id", "name"),
+    null_entities=("param", "tag"),
+    null_error="IS NULL / IS NOT NULL is only supported for tags and params",
+    order_entities=("metric", "param", "tag", "attribute"),
+    order_entity_error="Invalid entity type '{}' for order_by. Valid values are"
+    " ['metric', 'param', 'tag', 'attribute']",
+)
+
+
+_REGISTRY = _Dialect(
+    entities={"tag": "tag", "tags": "tag", "attribute": "attribute", "attributes": "attribute"},
+    entity_error="Invalid entity type '{}'. Valid values are ['tag', 'attribute']",
+    entity_backticks=True,
+    filter_attributes=_canonical(
+        "name", "run_id", "version_number", "source_path", "model_id", "user_id", "current_stage"
+    ),
+    order_attributes=_canonical("name", "version_number", "creation_timestamp", "last_updated_timestamp"),
+    numeric_attributes=frozenset(("version_number", "creation_timestamp", "last_updated_timestamp")),
+    list_attributes=("name", "run_id", "model_id"),
+    null_entities=("tag",),
+    null_error="IS NULL / IS NOT NULL is only supported for tags",
+    order_entities=("attribute",),
+    order_entity_error="Invalid order_by entity: {}",
+)
+
+
+def parse_registry_filter(filter_string: str | None) -> tuple[Clause, ...]:
+    """Parse a search_registered_models / search_model_versions filter (``name``, ``tags.x``, ...)."""
+    return _parse_filter(filter_string, _REGISTRY)
+
+
+def parse_registry_order_by(items: Sequence[str] | None) -> tuple[OrderKey, ...]:
+    return _parse_order_by(items, _REGISTRY)
+
+
+def parse_logged_model_filter(filter_string: str | None) -> tuple[Clause, ...]:
+    """Parse a search_logged_models filter (``name``, ``params.x``, ``metrics.x``, ``tags.x``, ...)."""
+    return _parse_filter(filter_string, _LOGGED_MODELS)
+
+
+def parse_logged_model_order_by(items: Sequence[str] | None) -> tuple[OrderKey, ...]:
+    """Parse search_logged_models' ``order_by`` strings."""
+    return _parse_order_by(items, _LOGGED_MODELS)
 
 
 def parse_filter(filter_string: str | None) -> tuple[Clause, ...]:

@@ -250,6 +250,34 @@ class RunIndex:
         with self._lock:
             return self._guarded(run)
 
+    def logged_models(
+        self, model_id: str | None = None, experiment_ids: tuple[str, ...] | None = None
+    ) -> list[tuple[str, str, str, str]]:
+        """``(run_id, name, model_id, experiment_id)`` of logged models: the one with
+        ``model_id``, or those of active runs in ``experiment_ids`` (every experiment for
+        None), newest run first."""
+
+        def run(conn: sqlite3.Connection) -> list[tuple[str, str, str, str]]:
+            self._update(conn)
+            sql = (
+                "SELECT r.run_id, m.name, m.model_id, r.experiment_id FROM logged_models m "
+                "JOIN runs r ON r.rid = m.rid"
+            )
+            params: list[str] = []
+            if model_id is not None:
+                sql += " WHERE m.model_id = ?"
+                params.append(model_id)
+            else:
+                sql += " WHERE r.lifecycle_stage = 'active'"
+                if experiment_ids is not None:
+                    sql += f" AND r.experiment_id IN ({','.join('?' * len(experiment_ids))})"
+                    params += list(experiment_ids)
+            sql += " ORDER BY r.start_time DESC, r.run_id, m.name"
+            return [tuple(row) for row in conn.execute(sql, params)]  # type: ignore[misc]
+
+        with self._lock:
+            return self._guarded(run)
+
     def close(self) -> None:
         with self._lock:
             self._db.close()

@@ -37,9 +37,11 @@ class IndexedRun:
     params: dict[str, str]
     tags: dict[str, str]
     metrics: dict[str, float]
-    inputs: tuple[tuple[str, str], ...] = ()
-    """``(name, digest)`` of each declared input (``inputs.yaml``), for ``dataset.*``
-    filters; search results leave it empty."""
+    inputs: tuple[tuple[str, str, str | None], ...] = ()
+    """``(name, digest, context)`` of each input, for ``dataset.*`` filters: declared
+    files (``inputs.yaml``: name = path, no context) and datasets (``datasets.yaml``)."""
+    models: tuple[tuple[str, str], ...] = ()
+    """``(model_id, name)`` of each logged model (``models.yaml``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,8 @@ RECORD_FILES = (
     layout.PARAMS_FILE,
     layout.TAGS_FILE,
     layout.INPUTS_FILE,
+    layout.DATASETS_FILE,
+    layout.MODELS_FILE,
 )
 """The files of a run directory the index reads (series chunks, code, environment are not)."""
 
@@ -115,7 +119,16 @@ def parse_run(run_id: str, files: Mapping[str, bytes]) -> IndexedRun | None:
             tags={str(k): str(v) for k, v in load(layout.TAGS_FILE, ry.load_flat).items()},
             metrics=load(layout.METRICS_FILE, ry.load_latest),
             inputs=tuple(
-                (str(p), str(e["digest"])) for p, e in load(layout.INPUTS_FILE, ry.load_mapping).items()
+                (str(p), str(e["digest"]), None) for p, e in load(layout.INPUTS_FILE, ry.load_mapping).items()
+            )
+            + tuple(
+                (str(d["name"]), str(d["digest"]), None if d.get("context") is None else str(d["context"]))
+                for d in load(layout.DATASETS_FILE, ry.load_mapping).values()
+            ),
+            models=tuple(
+                (str(m["model_id"]), str(name))
+                for name, m in load(layout.MODELS_FILE, ry.load_mapping).items()
+                if m.get("model_id")
             ),
         )
     except (GitrunError, KeyError, TypeError, ValueError, AttributeError) as exc:

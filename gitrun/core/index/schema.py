@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 TABLES = (
     "meta",
@@ -34,6 +34,7 @@ TABLES = (
     "tags",
     "metrics",
     "datasets",
+    "logged_models",
     "experiments",
     "experiment_tags",
 )
@@ -68,11 +69,16 @@ _DDL = (
         rid INTEGER NOT NULL, kid INTEGER NOT NULL, value REAL, PRIMARY KEY (rid, kid)
     ) WITHOUT ROWID""",
     "CREATE INDEX metrics_by_value ON metrics (kid, value)",
-    # Inputs of runs for ``dataset.name`` / ``dataset.digest`` filters: a run's declared
-    # inputs (``inputs.yaml``: path and digest).  gitrun records no context, so
-    # ``dataset.context`` clauses match nothing.
+    # Inputs of runs for ``dataset.name`` / ``dataset.digest`` / ``dataset.context``
+    # filters: declared files (``inputs.yaml``: name = path, no context) and dataset
+    # inputs (``datasets.yaml``).
     "CREATE TABLE datasets (rid INTEGER NOT NULL, name TEXT, digest TEXT, context TEXT)",
     "CREATE INDEX datasets_by_run ON datasets (rid)",
+    "CREATE INDEX datasets_by_digest ON datasets (digest)",
+    # Logged models (``models.yaml``): ``models:/<model_id>`` and search_logged_models.
+    "CREATE TABLE logged_models (rid INTEGER NOT NULL, model_id TEXT NOT NULL, name TEXT NOT NULL)",
+    "CREATE INDEX logged_models_by_id ON logged_models (model_id)",
+    "CREATE INDEX logged_models_by_run ON logged_models (rid)",
     """CREATE TABLE experiments (
         experiment_id TEXT PRIMARY KEY,
         number INTEGER,

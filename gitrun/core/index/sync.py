@@ -113,13 +113,14 @@ class IndexWriter:
 
     def remove_runs(self, run_ids: list[str]) -> None:
         rids = list(self._rids(run_ids).values())
-        for table in ("params", "tags", "metrics", "datasets", "run_data", "runs"):
+        for table in ("params", "tags", "metrics", "datasets", "logged_models", "run_data", "runs"):
             self.conn.executemany(f"DELETE FROM {table} WHERE rid = ?", [(r,) for r in rids])  # noqa: S608 - fixed names
 
     def put_runs(self, batch: list[tuple[rows.IndexedRun, Oid]]) -> None:
         existing = self._rids([run.run_id for run, _ in batch])
         self.remove_runs(list(existing))
         run_rows, data_rows, param_rows, tag_rows, metric_rows, input_rows = [], [], [], [], [], []
+        model_rows: list[tuple[int, str, str]] = []
         for run, tree in batch:
             rid = existing.get(run.run_id)
             if rid is None:
@@ -146,14 +147,15 @@ class IndexWriter:
             param_rows += [(rid, kid(k), v) for k, v in run.params.items()]
             tag_rows += [(rid, kid(k), v) for k, v in run.tags.items()]
             metric_rows += [(rid, kid(k), rows.sql_metric(v)) for k, v in run.metrics.items()]
-            # Declared inputs answer MLflow's dataset filters: name = path, digest; no context.
-            input_rows += [(rid, name, digest, None) for name, digest in run.inputs]
+            input_rows += [(rid, name, digest, context) for name, digest, context in run.inputs]
+            model_rows += [(rid, model_id, name) for model_id, name in run.models]
         self.conn.executemany("INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?)", run_rows)
         self.conn.executemany("INSERT INTO run_data VALUES (?,?,?)", data_rows)
         self.conn.executemany("INSERT INTO params VALUES (?,?,?)", param_rows)
         self.conn.executemany("INSERT INTO tags VALUES (?,?,?)", tag_rows)
         self.conn.executemany("INSERT INTO metrics VALUES (?,?,?)", metric_rows)
         self.conn.executemany("INSERT INTO datasets VALUES (?,?,?,?)", input_rows)
+        self.conn.executemany("INSERT INTO logged_models VALUES (?,?,?)", model_rows)
 
     def put_experiment(self, exp: rows.IndexedExperiment, blob: Oid) -> None:
         number = int(exp.experiment_id) if exp.experiment_id.isdigit() else None

@@ -8,6 +8,8 @@ The records ref's tree::
         run.yaml                         info: status, times, source, code summary
         params.yaml  tags.yaml           mappings key -> string
         metrics.yaml                     latest point of every metric
+        inputs.yaml  datasets.yaml       declared input files; dataset inputs
+        artifacts.yaml  models.yaml      artifact entries; logged models
         metrics/<key>/<chunk>            metric series, in chunks (see series.py)
         environment.yaml                 python, platform, packages (shared blob)
         code/                            the exact code tree the run ran on
@@ -32,6 +34,10 @@ TAGS_FILE = "tags.yaml"
 METRICS_FILE = "metrics.yaml"
 ARTIFACTS_FILE = "artifacts.yaml"
 INPUTS_FILE = "inputs.yaml"
+DATASETS_FILE = "datasets.yaml"
+"""Dataset inputs (``gitrun.log_input(gitrun.data.from_pandas(df), context=...)``)."""
+MODELS_FILE = "models.yaml"
+"""The run's logged models: ``<name>: {model_id, digest, flavors, params, tags, ...}``."""
 METRICS_DIR = "metrics"
 ENVIRONMENT_FILE = "environment.yaml"
 CODE_DIR = "code"

@@ -10,7 +10,9 @@ from gitrun.integrations.autolog.session import AutologConfig, autolog_run, oute
 
 
 @contextmanager
-def logging_call(flavor: str, *, process_wide: bool = False) -> Iterator[tuple[AutologConfig, str] | None]:
+def logging_call(
+    flavor: str, *, process_wide: bool = False, guard: str | None = None
+) -> Iterator[tuple[AutologConfig, str] | None]:
     """``(config, run_id)`` for a call that logs; None for one that just trains.
 
     None when the flavor's autologging is off, inside an outer patched call (see
@@ -22,7 +24,7 @@ def logging_call(flavor: str, *, process_wide: bool = False) -> Iterator[tuple[A
     if config is None:
         yield None
         return
-    with outermost(flavor, process_wide) as outer:
+    with outermost(guard or flavor, process_wide) as outer:
         if not outer:
             yield None
             return

@@ -25,7 +25,7 @@ configs: dict[str, AutologConfig] = {}
 
 @dataclass(frozen=True)
 class _Patch:
-    owner: type
+    owner: Any  # a class, or a module (``xgboost.train``)
     name: str
     previous: Any
 
@@ -50,7 +50,7 @@ def active(flavor: str) -> AutologConfig | None:
 
 
 def patch(
-    flavor: str, owner: type, name: str, make: Callable[[Callable[..., Any]], Callable[..., Any]]
+    flavor: str, owner: Any, name: str, make: Callable[[Callable[..., Any]], Callable[..., Any]]
 ) -> None:
     """Replace ``owner.name`` by ``make(original)`` (once per flavor and owner)."""
     with _lock:
@@ -64,7 +64,7 @@ def patch(
         _patches.setdefault(flavor, []).append(_Patch(owner, name, current))
 
 
-def patch_attribute(flavor: str, owner: type, name: str, value: Any) -> None:
+def patch_attribute(flavor: str, owner: Any, name: str, value: Any) -> None:
     """Set ``owner.name = value`` as a patch of ``flavor`` (restored by :func:`unpatch`)."""
     with _lock:
         current = owner.__dict__.get(name, _MISSING)
@@ -87,3 +87,41 @@ def is_patched(flavor: str, owner: type, name: str) -> bool:
     value = owner.__dict__.get(name)
     value = getattr(value, "__func__", value)  # a classmethod's function carries the mark
     return getattr(value, "_gitrun_autolog", None) == flavor
+
+
+def patch_class_tree(
+    flavor: str,
+    base: type,
+    methods: tuple[str, ...],
+    make: Callable[[Callable[..., Any]], Callable[..., Any]],
+    skip: Callable[[type], bool] | None = None,
+) -> None:
+    """Patch ``methods`` where ``base`` or any subclass defines them: now, and (through a
+    wrapped ``__init_subclass__``) in every subclass defined later.
+
+    Estimators are often defined after autolog is turned on (xgboost's, the user's),
+    and a library's classes are spread over modules it imports lazily.
+    """
+
+    def patch_class(cls: type) -> None:
+        if skip is not None and skip(cls):
+            return
+        for name in methods:
+            if name in cls.__dict__ and callable(cls.__dict__[name]):
+                patch(flavor, cls, name, make)
+
+    pending = [base]
+    while pending:
+        cls = pending.pop()
+        patch_class(cls)
+        pending.extend(cls.__subclasses__())
+    if is_patched(flavor, base, "__init_subclass__"):
+        return
+
+    def __init_subclass__(cls: type, /, **kwargs: Any) -> None:
+        super(base, cls).__init_subclass__(**kwargs)  # type: ignore[arg-type]  # base is a class
+        if active(flavor) is not None:
+            patch_class(cls)
+
+    __init_subclass__._gitrun_autolog = flavor  # type: ignore[attr-defined]
+    patch_attribute(flavor, base, "__init_subclass__", classmethod(__init_subclass__))

@@ -130,11 +130,5 @@ def end_managed_run(run_id: str, status: str) -> None:
     """End a run autologging started, wherever it is on this thread's stack."""
     from gitrun.tracking import fluent
 
-    top = fluent.active_run()
-    if top is not None and top.info.run_id == run_id:
-        fluent.end_run(status)
-        return
-    # The training code ended our run or started others meanwhile: end ours by id.
-    stack = fluent._stack()
-    stack[:] = [r for r in stack if r.info.run_id != run_id]
-    fluent._client().set_terminated(run_id, status)
+    # The training code may have ended our run or started others meanwhile.
+    fluent.end_run_by_id(run_id, status)

@@ -14,6 +14,9 @@ from typing import Any
 # (import name that says the library is installed, gitrun module with its autolog)
 INTEGRATIONS = (
     ("sklearn", "gitrun.integrations.sklearn.autolog"),
+    ("xgboost", "gitrun.integrations.xgboost.autolog"),
+    ("lightgbm", "gitrun.integrations.lightgbm.autolog"),
+    ("statsmodels", "gitrun.integrations.statsmodels.autolog"),
     ("torch", "gitrun.integrations.pytorch.autolog"),
     ("keras", "gitrun.integrations.keras.autolog"),
     ("transformers", "gitrun.integrations.transformers.autolog"),
@@ -33,8 +36,8 @@ def autolog(
 ) -> list[str]:
     """Enable (or ``disable``) autologging of every installed integration; returns their names.
 
-    scikit-learn (and xgboost/lightgbm estimators), PyTorch (Lightning; plain
-    loops in part), Keras 3 / tf.keras, Hugging Face Transformers.
+    scikit-learn, XGBoost, LightGBM, statsmodels, PyTorch (Lightning; plain loops
+    in part), Keras 3 / tf.keras, Hugging Face Transformers.
     """
     common: dict[str, Any] = {
         "log_models": log_models,
@@ -49,7 +52,7 @@ def autolog(
             continue
         module = importlib.import_module(module_name)
         options = dict(common)
-        if library == "sklearn":
+        if library in ("sklearn", "xgboost", "lightgbm"):
             options.update(log_input_examples=log_input_examples, log_model_signatures=log_model_signatures)
         elif library == "keras":
             options["log_model_signatures"] = log_model_signatures

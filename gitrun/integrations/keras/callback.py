@@ -67,7 +67,7 @@ class GitrunCallback(keras.callbacks.Callback):  # type: ignore[misc]
         from gitrun.tracking import fluent
 
         if self._run_id is None:
-            self._run_id = fluent._run_id()
+            self._run_id = fluent.current_run_id()
         return self._run_id
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:

@@ -24,7 +24,7 @@ from typing import Any, Literal
 from gitrun.integrations.models.descriptor import check_library, file_digest, verify_file
 from gitrun.integrations.models.info import ModelInfo
 from gitrun.integrations.models.loading import open_flavor, warn_ignored
-from gitrun.integrations.models.saving import SaveOptions, Serialized, log, model_name, save
+from gitrun.integrations.models.saving import LogOptions, SaveOptions, Serialized, log, save
 from gitrun.integrations.models.signature import ModelSignature
 
 FLAVOR = "keras"
@@ -86,16 +86,28 @@ def log_model(
     metadata: dict[str, Any] | None = None,
     registered_model_name: str | None = None,
     conda_env: Any = None,
+    code_paths: Sequence[str] | None = None,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
     run_id: str | None = None,
 ) -> ModelInfo:
     """Log a Keras model as ``<name>/`` (default ``model``) of the active run (started if none)."""
-    warn_ignored("registered_model_name", registered_model_name)
-    warn_ignored("conda_env", conda_env)
     predict = _KerasPyfunc(model).predict
     options = SaveOptions(
-        signature, input_example, pip_requirements, extra_pip_requirements, metadata, predict
+        signature,
+        input_example,
+        pip_requirements,
+        extra_pip_requirements,
+        metadata,
+        predict,
+        code_paths=code_paths,
     )
-    return log(model_name(name, artifact_path), _serializer(model), options, run_id)
+    logged = LogOptions.of(
+        name, artifact_path, registered_model_name, params, tags, model_type, step, conda_env
+    )
+    return log(logged, _serializer(model), options, run_id)
 
 
 def load_model(

@@ -38,12 +38,15 @@ def open_flavor(
     model_uri: str | os.PathLike[str], flavor: str, dst_path: str | None = None
 ) -> Iterator[OpenModel]:
     """The model at ``model_uri`` as a local folder with flavor ``flavor`` checked."""
+    from gitrun.integrations.models.code import importable
+
     with local_model(model_uri, dst_path) as folder:
         descriptor = ModelDescriptor.load(folder)
         conf = descriptor.flavor(flavor, model_uri)
         check_python(descriptor.python_version)
         check_requirements(descriptor.pip_requirements, skip=_CHECKED_BY_FLAVOR.get(flavor, ""))
-        yield OpenModel(folder, descriptor, conf)
+        with importable(folder, conf):
+            yield OpenModel(folder, descriptor, conf)
 
 
 # The flavor's own library is checked (imported, version compared) by its loader.
@@ -51,6 +54,13 @@ _CHECKED_BY_FLAVOR = {
     "sklearn": "scikit-learn",
     "pytorch": "torch",
     "keras": "keras",
+    "xgboost": "xgboost",
+    "lightgbm": "lightgbm",
+    "statsmodels": "statsmodels",
+    "pmdarima": "pmdarima",
+    "catboost": "catboost",
+    "prophet": "prophet",
+    "spacy": "spacy",
     "transformers": "transformers",
 }
 

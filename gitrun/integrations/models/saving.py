@@ -47,11 +47,48 @@ class SaveOptions:
 
     signature: ModelSignature | Literal[False] | None = None
     input_example: Any = None
-    pip_requirements: Sequence[str] | None = None
-    extra_pip_requirements: Sequence[str] | None = None
+    pip_requirements: Sequence[str] | str | None = None
+    extra_pip_requirements: Sequence[str] | str | None = None
     metadata: dict[str, Any] | None = None
     predict: Callable[[Any], Any] | None = field(default=None, compare=False)
     """How to run the model on the input example, to infer the signature's outputs."""
+    code_paths: Sequence[str] | None = None
+    """Local files or folders the model's code needs, copied under ``code/``."""
+    infer_code_paths: bool = False
+    """Record which of the run's code files the model imports (see :mod:`.code`)."""
+    model_object: Any = field(default=None, compare=False)
+    """The model itself, whose classes tell which of the user's modules it needs."""
+
+
+@dataclass(frozen=True)
+class LogOptions:
+    """The arguments of ``log_model`` beyond saving: where and how the model is recorded."""
+
+    name: str = "model"
+    registered_model_name: str | None = None
+    params: dict[str, Any] | None = None
+    tags: dict[str, Any] | None = None
+    model_type: str | None = None
+    step: int = 0
+
+    @classmethod
+    def of(
+        cls,
+        name: str | None,
+        artifact_path: str | None,
+        registered_model_name: str | None = None,
+        params: dict[str, Any] | None = None,
+        tags: dict[str, Any] | None = None,
+        model_type: str | None = None,
+        step: int | None = 0,
+        conda_env: Any = None,
+    ) -> LogOptions:
+        """Options from a flavor's ``log_model`` arguments (``artifact_path`` is the deprecated name)."""
+        if conda_env is not None:
+            warnings.warn(f"gitrun ignores conda_env={conda_env!r} (no conda environments)", stacklevel=3)
+        return cls(
+            model_name(name, artifact_path), registered_model_name, params, tags, model_type, int(step or 0)
+        )
 
 
 def model_name(name: str | None, artifact_path: str | None) -> str:
@@ -69,35 +106,65 @@ def model_name(name: str | None, artifact_path: str | None) -> str:
     return name if name is not None else DEFAULT_NAME
 
 
+def _requirements(value: Sequence[str] | str | None) -> list[str] | None:
+    """A list of requirements, or a requirements file's lines (MLflow accepts both)."""
+    if value is None:
+        return None
+    if isinstance(value, (str, os.PathLike)):
+        lines = Path(value).read_text(encoding="utf-8").splitlines()
+        return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    return list(value)
+
+
 def save(
-    path: str | os.PathLike[str], serialize: Callable[[Path], Serialized], options: SaveOptions
+    path: str | os.PathLike[str],
+    serialize: Callable[[Path], Serialized],
+    options: SaveOptions,
+    run_id: str | None = None,
 ) -> ModelDescriptor:
-    """Write a complete model folder at ``path`` (which must not exist or be empty)."""
+    """Write a complete model folder at ``path`` (which must not exist or be empty).
+
+    ``run_id``: the run the model is logged into (``infer_code_paths`` then records
+    the run's code files instead of copying them).
+    """
     from gitrun import __version__
+    from gitrun.integrations.models import code
 
     folder = Path(path)
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise ResourceAlreadyExists(f"Path '{folder}' already exists and is not empty")
     folder.mkdir(parents=True, exist_ok=True)
     saved = serialize(folder)
-    pyfunc = {
+    from_run = None
+    if options.code_paths:
+        code.copy_paths(folder, list(options.code_paths))
+    if options.infer_code_paths:
+        from_run = code.infer(folder, [options.model_object], run_id)
+    pyfunc: dict[str, Any] = {
         "env": {"virtualenv": REQUIREMENTS_FILE},
         "loader_module": saved.loader_module,
         "model_path": saved.model_file,
         "predict_fn": "predict",
         "python_version": platform.python_version(),
     }
+    code_conf: dict[str, Any] = {}
+    if (folder / code.CODE_DIR).is_dir() or from_run:
+        code_conf["code"] = code.CODE_DIR
+    if from_run:
+        code_conf["code_from_run"] = from_run
+    pyfunc.update(code_conf)
     if saved.flavor == PYFUNC:  # a python_model: its settings live in the pyfunc block itself
         flavors = {PYFUNC: {**pyfunc, **saved.conf}}
     else:
-        flavors = {saved.flavor: saved.conf, PYFUNC: pyfunc}
+        flavors = {saved.flavor: {**saved.conf, **code_conf}, PYFUNC: pyfunc}
     example_info = None
     if options.input_example is not None:
         example_info = examples.save_example(folder, options.input_example)
-    if options.pip_requirements is not None:
-        requirements = sorted(set(options.pip_requirements))
+    pinned = _requirements(options.pip_requirements)
+    if pinned is not None:
+        requirements = sorted(set(pinned))
     else:
-        requirements = requirements_for(saved.modules, options.extra_pip_requirements or ())
+        requirements = requirements_for(saved.modules, _requirements(options.extra_pip_requirements) or ())
     descriptor = ModelDescriptor(
         flavors=flavors,
         signature=_signature(options),
@@ -129,7 +196,10 @@ def _signature(options: SaveOptions) -> ModelSignature | None:
 
 
 def log(
-    name: str, serialize: Callable[[Path], Serialized], options: SaveOptions, run_id: str | None = None
+    target: str | LogOptions,
+    serialize: Callable[[Path], Serialized],
+    options: SaveOptions,
+    run_id: str | None = None,
 ) -> ModelInfo:
     """Save into a temporary folder and log it as ``<name>/`` of the run.
 
@@ -139,8 +209,10 @@ def log(
     from gitrun.integrations.models.location import log_saved_model
     from gitrun.tracking import fluent
 
-    target = run_id or fluent._run_id()
+    logged = target if isinstance(target, LogOptions) else LogOptions(target)
+    active = fluent.active_run()
+    run = run_id or (active.info.run_id if active is not None else fluent.start_run().info.run_id)
     with tempfile.TemporaryDirectory(prefix="gitrun-model-") as tmp:
         folder = Path(tmp, "model")
-        descriptor = save(folder, serialize, options)
-        return log_saved_model(folder, name, descriptor, target)
+        descriptor = save(folder, serialize, options, run)
+        return log_saved_model(folder, logged, descriptor, run)

@@ -22,19 +22,23 @@ from typing import Any, Literal
 
 from gitrun.errors import InvalidParameterValue
 from gitrun.integrations.models import pickles
-from gitrun.integrations.models.descriptor import PYFUNC, ModelDescriptor
+from gitrun.integrations.models.descriptor import PYFUNC, ModelDescriptor, file_digest, verify_file
 from gitrun.integrations.models.info import ModelInfo
-from gitrun.integrations.models.loading import open_flavor, warn_ignored
-from gitrun.integrations.models.location import local_model
-from gitrun.integrations.models.saving import SaveOptions, Serialized, log, model_name, save
+from gitrun.integrations.models.loading import open_flavor
+from gitrun.integrations.models.location import is_remote, local_model
+from gitrun.integrations.models.saving import LogOptions, SaveOptions, Serialized, log, save
 from gitrun.integrations.models.signature import ModelSignature
+from gitrun.integrations.pyfunc.code_model import CODE_FILE, FunctionModel, run_file
 from gitrun.integrations.pyfunc.model import PyFuncModel, PythonModel, PythonModelContext, PythonModelRunner
 
 MODEL_FILE = "python_model.pkl"
 LOADER_MODULE = "gitrun.pyfunc"
 
 
-def _serializer(python_model: PythonModel, artifacts: dict[str, str] | None) -> Any:
+def _serializer(python_model: Any, artifacts: dict[str, str] | None) -> Any:
+    if isinstance(python_model, (str, os.PathLike)):
+        return _code_serializer(Path(python_model), artifacts)
+
     def write(folder: Path) -> Serialized:
         try:
             import cloudpickle  # noqa: F401 - classes defined in a notebook pickle by value
@@ -56,17 +60,31 @@ def _serializer(python_model: PythonModel, artifacts: dict[str, str] | None) -> 
     return write
 
 
+def _code_serializer(source: Path, artifacts: dict[str, str] | None) -> Any:
+    """Models from code: the file itself is the model (no pickle)."""
+    if not source.is_file():
+        raise InvalidParameterValue(f"python_model {source} is not a file (models from code need a .py file)")
+
+    def write(folder: Path) -> Serialized:
+        shutil.copyfile(source, folder / CODE_FILE)
+        copied = {name: _copy_artifact(folder, name, src) for name, src in (artifacts or {}).items()}
+        conf = {"artifacts": copied, "digest": file_digest(folder / CODE_FILE), "model_code_path": CODE_FILE}
+        return Serialized(PYFUNC, conf, CODE_FILE, LOADER_MODULE, frozenset())
+
+    return write
+
+
 def _copy_artifact(folder: Path, name: str, source: str) -> dict[str, str]:
     if "/" in name or name in ("", ".", ".."):
         raise InvalidParameterValue(f"invalid artifact name {name!r}")
     target = folder / "artifacts" / name
     target.mkdir(parents=True)
     if str(source).startswith("runs:/"):
-        from gitrun.tracking import fluent
         from gitrun.tracking.artifacts.uri import parse_runs_uri
+        from gitrun.tracking.client import Client
 
         run_id, path = parse_runs_uri(str(source))
-        local = Path(fluent._client().download_artifacts(run_id, path or "", str(target)))
+        local = Path(Client().download_artifacts(run_id, path or "", str(target)))
     else:
         origin = Path(source)
         if not origin.exists():
@@ -87,50 +105,105 @@ def _link_or_copy(source: str, target: str) -> None:
         shutil.copy2(source, target)
 
 
+def _options(
+    python_model: Any,
+    signature: ModelSignature | Literal[False] | None,
+    input_example: Any,
+    pip_requirements: Sequence[str] | str | None,
+    extra_pip_requirements: Sequence[str] | str | None,
+    metadata: dict[str, Any] | None,
+    code_paths: Sequence[str] | None,
+    infer_code_paths: bool,
+) -> SaveOptions:
+    if python_model is None:
+        raise InvalidParameterValue(
+            "gitrun.pyfunc needs python_model= (a PythonModel, or the path of a models-from-code file)"
+        )
+    predict = None
+    if not isinstance(python_model, (str, os.PathLike)):
+        predict = PythonModelRunner(python_model, PythonModelContext()).predict
+    return SaveOptions(
+        signature,
+        input_example,
+        pip_requirements,
+        extra_pip_requirements,
+        metadata,
+        predict,
+        code_paths=code_paths,
+        infer_code_paths=infer_code_paths,
+        model_object=python_model,
+    )
+
+
 def save_model(
     path: str | os.PathLike[str],
-    python_model: PythonModel | None = None,
+    python_model: PythonModel | str | os.PathLike[str] | None = None,
     artifacts: dict[str, str] | None = None,
     *,
     signature: ModelSignature | Literal[False] | None = None,
     input_example: Any = None,
-    pip_requirements: Sequence[str] | None = None,
-    extra_pip_requirements: Sequence[str] | None = None,
+    pip_requirements: Sequence[str] | str | None = None,
+    extra_pip_requirements: Sequence[str] | str | None = None,
     metadata: dict[str, Any] | None = None,
+    code_paths: Sequence[str] | None = None,
+    infer_code_paths: bool = False,
 ) -> None:
-    """Save a :class:`PythonModel` (with its artifacts) into the new folder ``path``."""
-    if python_model is None:
-        raise InvalidParameterValue(
-            "gitrun.pyfunc.save_model needs python_model= (loader_module is not supported)"
-        )
-    options = SaveOptions(signature, input_example, pip_requirements, extra_pip_requirements, metadata)
+    """Save a :class:`PythonModel` (or a models-from-code file) with its artifacts into ``path``."""
+    options = _options(
+        python_model,
+        signature,
+        input_example,
+        pip_requirements,
+        extra_pip_requirements,
+        metadata,
+        code_paths,
+        infer_code_paths,
+    )
     save(path, _serializer(python_model, artifacts), options)
 
 
 def log_model(
     name: str | None = None,
-    python_model: PythonModel | None = None,
+    python_model: PythonModel | str | os.PathLike[str] | None = None,
     artifacts: dict[str, str] | None = None,
     *,
     artifact_path: str | None = None,
     signature: ModelSignature | Literal[False] | None = None,
     input_example: Any = None,
-    pip_requirements: Sequence[str] | None = None,
-    extra_pip_requirements: Sequence[str] | None = None,
+    pip_requirements: Sequence[str] | str | None = None,
+    extra_pip_requirements: Sequence[str] | str | None = None,
     metadata: dict[str, Any] | None = None,
+    code_paths: Sequence[str] | None = None,
+    infer_code_paths: bool = False,
     registered_model_name: str | None = None,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
     conda_env: Any = None,
     run_id: str | None = None,
 ) -> ModelInfo:
-    """Log a :class:`PythonModel` and its ``artifacts`` (name -> local path or ``runs:/`` URI)."""
-    warn_ignored("registered_model_name", registered_model_name)
-    warn_ignored("conda_env", conda_env)
-    if python_model is None:
-        raise InvalidParameterValue(
-            "gitrun.pyfunc.log_model needs python_model= (loader_module is not supported)"
-        )
-    options = SaveOptions(signature, input_example, pip_requirements, extra_pip_requirements, metadata)
-    return log(model_name(name, artifact_path), _serializer(python_model, artifacts), options, run_id)
+    """Log a :class:`PythonModel` (or a models-from-code file path) and its ``artifacts``
+    (name -> local path or ``runs:/`` URI) as ``<name>/`` of the run.
+
+    ``code_paths`` are copied into the model; ``infer_code_paths=True`` records the
+    user's modules the model needs and restores them from the run's code snapshot
+    when it is loaded (see :mod:`gitrun.integrations.models.code`).
+    """
+    options = _options(
+        python_model,
+        signature,
+        input_example,
+        pip_requirements,
+        extra_pip_requirements,
+        metadata,
+        code_paths,
+        infer_code_paths,
+    )
+    logged = LogOptions.of(
+        name, artifact_path, registered_model_name, params, tags, model_type, step, conda_env
+    )
+    return log(logged, _serializer(python_model, artifacts), options, run_id)
 
 
 def load_model(
@@ -144,9 +217,10 @@ def load_model(
     A python model's artifacts must stay on disk while it is used: when such a
     model is downloaded without ``dst_path``, its temporary folder is kept.
     """
-    target = dst_path if dst_path is not None or not str(model_uri).startswith("runs:/") else None
+    remote = is_remote(model_uri)
+    target = dst_path if dst_path is not None or not remote else None
     keep = None
-    if str(model_uri).startswith("runs:/") and target is None:
+    if remote and target is None:
         keep = tempfile.mkdtemp(prefix="gitrun-model-")
         target = keep
     with local_model(model_uri, target) as folder:
@@ -169,8 +243,15 @@ def load_model(
 
 def _load_python_model(folder: Path, model_config: dict[str, Any] | None) -> PythonModelRunner:
     with open_flavor(folder, PYFUNC) as opened:
-        fmt = str(opened.conf.get("serialization_format", "pickle"))
-        model = pickles.load(opened.file("python_model"), opened.conf.get("digest"), fmt)
+        if "model_code_path" in opened.conf:
+            source = opened.file("model_code_path")
+            verify_file(source, opened.conf.get("digest"))
+            model = run_file(source)
+            if not hasattr(model, "predict"):
+                model = FunctionModel(model)
+        else:
+            fmt = str(opened.conf.get("serialization_format", "pickle"))
+            model = pickles.load(opened.file("python_model"), opened.conf.get("digest"), fmt)
         paths = {
             name: str((folder / entry["path"]).resolve())
             for name, entry in opened.conf.get("artifacts", {}).items()

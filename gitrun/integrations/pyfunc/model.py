@@ -68,8 +68,16 @@ class PyFuncModel:
         self.loader_module = loader_module
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
-        """Predictions for ``data`` (array, DataFrame, tensor, ... as the flavor accepts)."""
-        return self._impl.predict(data, params=params)
+        """Predictions for ``data`` (array, DataFrame, tensor, ... as the flavor accepts).
+
+        ``data`` and ``params`` are first checked against the model's signature
+        (see :mod:`gitrun.integrations.models.enforcement`): a missing column, a
+        wrong shape or an unsafe type conversion is a clear error, not a wrong answer.
+        """
+        from gitrun.integrations.models.enforcement import enforce_input, enforce_params
+
+        signature = self.metadata.signature
+        return self._impl.predict(enforce_input(signature, data), params=enforce_params(signature, params))
 
     def get_raw_model(self) -> Any:
         """The underlying object: the estimator, module, Keras model or PythonModel."""

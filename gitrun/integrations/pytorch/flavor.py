@@ -4,6 +4,7 @@ Layout::
 
     MLmodel, requirements.txt, input_example.json (optional)
     data/model.pth      torch.save(model): weights + the pickled module object
+    data/model.pt       torch.jit.save(model), for a TorchScript module (scripted or traced)
 
 Why the whole module and not only a state dict: ``load_model`` must give back a
 model without the user's help (the tutorial loads the best run's model by URI),
@@ -25,11 +26,12 @@ from typing import Any, Literal
 from gitrun.integrations.models.descriptor import check_library, file_digest, verify_file
 from gitrun.integrations.models.info import ModelInfo
 from gitrun.integrations.models.loading import open_flavor, warn_ignored
-from gitrun.integrations.models.saving import SaveOptions, Serialized, log, model_name, save
+from gitrun.integrations.models.saving import LogOptions, SaveOptions, Serialized, log, save
 from gitrun.integrations.models.signature import ModelSignature
 
 FLAVOR = "pytorch"
 MODEL_FILE = "data/model.pth"
+SCRIPT_FILE = "data/model.pt"
 LOADER_MODULE = "gitrun.pytorch"
 
 
@@ -37,19 +39,23 @@ def _serializer(model: Any) -> Any:
     def write(folder: Path) -> Serialized:
         import torch
 
-        target = folder / MODEL_FILE
+        scripted = isinstance(model, torch.jit.ScriptModule)
+        target = folder / (SCRIPT_FILE if scripted else MODEL_FILE)
         target.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(model, target)
+        if scripted:  # TorchScript: code and weights in torch's own archive, no pickle of classes
+            torch.jit.save(model, str(target))
+        else:
+            torch.save(model, target)
         conf = {
             "code": None,
             "digest": file_digest(target),
             "model_data": "data",
-            "model_file": MODEL_FILE,
+            "model_file": target.relative_to(folder).as_posix(),
             "pytorch_version": str(torch.__version__),
-            "serialization_format": "pickle",
+            "serialization_format": "torchscript" if scripted else "pickle",
         }
-        modules = {"torch", type(model).__module__}
-        return Serialized(FLAVOR, conf, MODEL_FILE, LOADER_MODULE, frozenset(modules))
+        modules = {"torch"} if scripted else {"torch", type(model).__module__}
+        return Serialized(FLAVOR, conf, str(conf["model_file"]), LOADER_MODULE, frozenset(modules))
 
     return write
 
@@ -87,14 +93,17 @@ def log_model(
     registered_model_name: str | None = None,
     conda_env: Any = None,
     serialization_format: str = "pickle",
+    code_paths: Sequence[str] | None = None,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
     run_id: str | None = None,
 ) -> ModelInfo:
     """Log a ``torch.nn.Module`` as ``<name>/`` (default ``model``) of the active run (started if none).
 
     ``serialization_format`` accepts only ``"pickle"`` (MLflow's ``"pt2"`` is not supported).
     """
-    warn_ignored("registered_model_name", registered_model_name)
-    warn_ignored("conda_env", conda_env)
     if serialization_format != "pickle":
         from gitrun.errors import InvalidParameterValue
 
@@ -103,9 +112,18 @@ def log_model(
         )
     predict = _TorchPyfunc(pytorch_model).predict
     options = SaveOptions(
-        signature, input_example, pip_requirements, extra_pip_requirements, metadata, predict
+        signature,
+        input_example,
+        pip_requirements,
+        extra_pip_requirements,
+        metadata,
+        predict,
+        code_paths=code_paths,
     )
-    return log(model_name(name, artifact_path), _serializer(pytorch_model), options, run_id)
+    logged = LogOptions.of(
+        name, artifact_path, registered_model_name, params, tags, model_type, step, conda_env
+    )
+    return log(logged, _serializer(pytorch_model), options, run_id)
 
 
 def load_model(
@@ -120,6 +138,8 @@ def load_model(
         torch = check_library("torch", "torch", opened.conf.get("pytorch_version"))
         path = opened.file("model_file")
         verify_file(path, opened.conf.get("digest"))
+        if opened.conf.get("serialization_format") == "torchscript":
+            return torch.jit.load(str(path), map_location=map_location)
         # weights_only=False unpickles the module object; the file was verified just above.
         return torch.load(path, map_location=map_location, weights_only=False)
 

@@ -42,8 +42,7 @@ def install(torch: ModuleType) -> None:
     from gitrun.tracking import fluent
 
     patching.patch(FLAVOR, torch.optim.Optimizer, "__init__", _wrap)
-    if _on_end_run not in fluent._end_run_hooks:
-        fluent._end_run_hooks.append(_on_end_run)
+    fluent.add_end_run_hook(_on_end_run)
 
 
 def optimizer_params(optimizer: Any) -> dict[str, str]:

@@ -37,6 +37,7 @@ _NOT_PATCHED = (
     "sklearn.feature_selection",
     "sklearn.compose",
 )
+_OWN_INTEGRATION = ("xgboost", "lightgbm")
 
 
 def autolog(
@@ -80,38 +81,25 @@ def autolog(
 
 
 def _install(module: ModuleType) -> None:
-    base = module.BaseEstimator
-    if patching.active(FLAVOR) is None:
-        return
-    pending = [base]
-    while pending:
-        cls = pending.pop()
-        _patch_class(cls)
-        pending.extend(cls.__subclasses__())
-    if not patching.is_patched(FLAVOR, base, "__init_subclass__"):
-        patching.patch_attribute(FLAVOR, base, "__init_subclass__", classmethod(_subclass_hook(base)))
+    if patching.active(FLAVOR) is not None:
+        patching.patch_class_tree(FLAVOR, module.BaseEstimator, _METHODS, _wrap, _not_patched)
 
 
-def _subclass_hook(base: type) -> Callable[..., None]:
-    def __init_subclass__(cls: type, **kwargs: Any) -> None:
-        super(base, cls).__init_subclass__(**kwargs)  # type: ignore[arg-type]  # base is a class
-        if patching.active(FLAVOR) is not None:
-            _patch_class(cls)
-
-    __init_subclass__._gitrun_autolog = FLAVOR  # type: ignore[attr-defined]
-    return __init_subclass__
+def _not_patched(cls: type) -> bool:
+    return cls.__module__.startswith(_NOT_PATCHED)
 
 
-def _patch_class(cls: type) -> None:
-    if cls.__module__.startswith(_NOT_PATCHED):
-        return
-    for name in _METHODS:
-        if name in cls.__dict__ and callable(cls.__dict__[name]):
-            patching.patch(FLAVOR, cls, name, _wrap)
+def _deferred(estimator: Any) -> bool:
+    """xgboost and lightgbm estimators log through their own integration when it is on
+    (as in MLflow, whose scikit-learn autolog leaves them to it)."""
+    library = type(estimator).__module__.partition(".")[0]
+    return library in _OWN_INTEGRATION and patching.active(library) is not None
 
 
 def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
     def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if _deferred(self):
+            return original(self, *args, **kwargs)
         with logging_call(FLAVOR, process_wide=True) as call:
             if call is None:
                 return original(self, *args, **kwargs)
@@ -125,17 +113,17 @@ def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _log_params(run_id: str, estimator: Any) -> None:
-    from gitrun.integrations.sklearn.params import estimator_params
+    from gitrun.integrations.sklearn import search
+    from gitrun.integrations.sklearn.params import estimator_params, estimator_tags
     from gitrun.tracking import entities as ent
-    from gitrun.tracking import fluent
+    from gitrun.tracking.client import Client
 
-    cls = type(estimator)
-    params = [ent.Param(k, v) for k, v in estimator_params(estimator).items()]
-    tags = [
-        ent.RunTag("estimator_name", cls.__name__),
-        ent.RunTag("estimator_class", f"{cls.__module__}.{cls.__qualname__}"),
-    ]
-    fluent._client().log_batch(run_id, params=params, tags=tags)
+    # A search logs its own params only (MLflow: get_params(deep=False)); its candidates'
+    # params go to the child runs.
+    deep = not search.is_search_estimator(estimator)
+    params = [ent.Param(k, v) for k, v in estimator_params(estimator, deep=deep).items()]
+    tags = [ent.RunTag(k, v) for k, v in estimator_tags(estimator).items()]
+    Client().log_batch(run_id, params=params, tags=tags)
 
 
 def _fit_data(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any, Any]:

@@ -26,7 +26,7 @@ from gitrun.integrations.models.descriptor import check_library
 from gitrun.integrations.models.info import ModelInfo
 from gitrun.integrations.models.loading import open_flavor, warn_ignored
 from gitrun.integrations.models.requirements import modules_of
-from gitrun.integrations.models.saving import SaveOptions, Serialized, log, model_name, save
+from gitrun.integrations.models.saving import LogOptions, SaveOptions, Serialized, log, save
 from gitrun.integrations.models.signature import ModelSignature
 
 FLAVOR = "sklearn"
@@ -102,6 +102,12 @@ def log_model(
     metadata: dict[str, Any] | None = None,
     registered_model_name: str | None = None,
     conda_env: Any = None,
+    code_paths: Sequence[str] | None = None,
+    infer_code_paths: bool = False,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
     run_id: str | None = None,
 ) -> ModelInfo:
     """Log a scikit-learn model as the artifact folder ``<name>/`` (default ``model``) of the run.
@@ -111,13 +117,22 @@ def log_model(
     (``signature=False`` stores none).  Returns a :class:`ModelInfo` whose
     ``model_uri`` (``runs:/<run_id>/<name>``) :func:`load_model` accepts.
     """
-    warn_ignored("registered_model_name", registered_model_name)
-    warn_ignored("conda_env", conda_env)
     predict = getattr(sk_model, "predict", None)
     options = SaveOptions(
-        signature, input_example, pip_requirements, extra_pip_requirements, metadata, predict
+        signature,
+        input_example,
+        pip_requirements,
+        extra_pip_requirements,
+        metadata,
+        predict,
+        code_paths=code_paths,
+        infer_code_paths=infer_code_paths,
+        model_object=sk_model,
     )
-    return log(model_name(name, artifact_path), _serializer(sk_model, serialization_format), options, run_id)
+    logged = LogOptions.of(
+        name, artifact_path, registered_model_name, params, tags, model_type, step, conda_env
+    )
+    return log(logged, _serializer(sk_model, serialization_format), options, run_id)
 
 
 def load_model(model_uri: str | os.PathLike[str], dst_path: str | None = None) -> Any:

@@ -16,7 +16,7 @@ import numbers
 from typing import Any
 
 from gitrun.integrations.autolog.values import as_param
-from gitrun.integrations.sklearn.params import estimator_params
+from gitrun.integrations.sklearn.params import estimator_params, estimator_tags
 
 
 def is_search(estimator: Any) -> bool:
@@ -24,16 +24,22 @@ def is_search(estimator: Any) -> bool:
     return hasattr(estimator, "cv_results_") and hasattr(estimator, "estimator")
 
 
+def is_search_estimator(estimator: Any) -> bool:
+    """A hyperparameter search, fitted or not (``GridSearchCV``, ``RandomizedSearchCV``, halving ones)."""
+    return any(c.__name__ == "BaseSearchCV" for c in type(estimator).__mro__)
+
+
 def log_search(run_id: str, search: Any, max_tuning_runs: int | None) -> None:
     """Log a fitted search into ``run_id`` (its parent) and its best candidates as nested runs."""
     from gitrun.tracking import fluent
+    from gitrun.tracking.client import Client
 
     results = search.cv_results_
     if hasattr(search, "best_params_"):
         fluent.log_params({f"best_{k}": v for k, v in search.best_params_.items()}, run_id=run_id)
     if isinstance(getattr(search, "best_score_", None), numbers.Real):
         fluent.log_metrics({"best_cv_score": float(search.best_score_)}, run_id=run_id)
-    fluent._client().log_text(run_id, _csv(results), "cv_results.csv")
+    Client().log_text(run_id, _csv(results), "cv_results.csv")
     for index in _best(results, search, max_tuning_runs):
         _log_candidate(run_id, search, results, index)
 
@@ -47,18 +53,23 @@ def _best(results: dict[str, Any], search: Any, limit: int | None) -> list[int]:
 
 
 def _log_candidate(parent_id: str, search: Any, results: dict[str, Any], index: int) -> None:
+    """One child run, as MLflow makes it: the base estimator's params with the candidate's,
+    the aggregate figures of ``cv_results_`` (no ``param_*`` columns, no per-split
+    ``split*`` scores), the parent and estimator tags."""
     from gitrun.tracking import fluent
 
     params = estimator_params(search.estimator)
     params.update({key: as_param(value) for key, value in results["params"][index].items()})
     metrics = {}
     for key, values in results.items():
-        if key == "params" or key.startswith("param_"):
+        if key.startswith(("param", "split")):
             continue
         value = values[index]
         if isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(float(value)):
             metrics[key] = float(value)
-    with fluent.start_run(nested=True, parent_run_id=parent_id) as child:
+    with fluent.start_run(
+        nested=True, parent_run_id=parent_id, tags=estimator_tags(search.estimator)
+    ) as child:
         fluent.log_params(params, run_id=child.info.run_id)
         fluent.log_metrics(metrics, run_id=child.info.run_id)
 

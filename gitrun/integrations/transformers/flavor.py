@@ -22,7 +22,7 @@ from gitrun.errors import InvalidParameterValue
 from gitrun.integrations.models.descriptor import check_library
 from gitrun.integrations.models.info import ModelInfo
 from gitrun.integrations.models.loading import open_flavor
-from gitrun.integrations.models.saving import SaveOptions, Serialized, log, model_name, save
+from gitrun.integrations.models.saving import LogOptions, SaveOptions, Serialized, log, save
 from gitrun.integrations.models.signature import ModelSignature
 
 FLAVOR = "transformers"
@@ -75,14 +75,23 @@ def log_model(
     pip_requirements: Sequence[str] | None = None,
     extra_pip_requirements: Sequence[str] | None = None,
     metadata: dict[str, Any] | None = None,
+    code_paths: Sequence[str] | None = None,
+    registered_model_name: str | None = None,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
     run_id: str | None = None,
 ) -> ModelInfo:
     """Log a ``PreTrainedModel`` (and its tokenizer) as ``<name>/`` of the active run (started if none).
 
     Unlike MLflow's transformers flavor this takes the model object, not a pipeline.
     """
-    options = SaveOptions(signature, None, pip_requirements, extra_pip_requirements, metadata)
-    return log(model_name(name, artifact_path), _serializer(transformers_model, tokenizer), options, run_id)
+    options = SaveOptions(
+        signature, None, pip_requirements, extra_pip_requirements, metadata, code_paths=code_paths
+    )
+    logged = LogOptions.of(name, artifact_path, registered_model_name, params, tags, model_type, step)
+    return log(logged, _serializer(transformers_model, tokenizer), options, run_id)
 
 
 def load_model(

@@ -148,6 +148,11 @@ def delete_experiment(experiment_id: str) -> None:
     _client().delete_experiment(experiment_id)
 
 
+def restore_experiment(experiment_id: str) -> None:
+    """Undo ``delete_experiment``: the experiment and the runs its deletion deleted."""
+    _client().restore_experiment(experiment_id)
+
+
 def set_experiment_tag(key: str, value: Any) -> None:
     _client().set_experiment_tag(_resolve_experiment_id(), key, value)
 

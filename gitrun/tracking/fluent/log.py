@@ -36,11 +36,13 @@ def log_metric(
     synchronous: bool | None = None,
     timestamp: int | None = None,
     run_id: str | None = None,
+    model_id: str | None = None,
     **_: Any,
 ) -> None:
     """Log one point of a metric series (step defaults to 0, timestamp to now in ms).
 
     This is the hot path: a few microseconds, no git work (see docs/architecture.md).
+    ``model_id``: the point is also attached to that logged model.
     """
     stack = getattr(_local, "stack", None)
     if stack and run_id is None:
@@ -59,6 +61,14 @@ def log_metric(
     elif type(step) is not int or not -_INT64 <= step < _INT64:
         step = v.metric_step(step)
     writer.log_metric(target, key, value, step, ts)
+    if model_id is not None:
+        _attach(model_id, [(key, value, step, ts)])
+
+
+def _attach(model_id: str, points: list[tuple[str, float, int, int]]) -> None:
+    from gitrun.tracking import logged_models
+
+    logged_models.log_metrics(_client().store, logged_models.check_model_id(model_id), points)
 
 
 def log_metrics(
@@ -67,14 +77,17 @@ def log_metrics(
     synchronous: bool | None = None,
     run_id: str | None = None,
     timestamp: int | None = None,
+    model_id: str | None = None,
     **_: Any,
 ) -> None:
-    """Log several metrics at one step and timestamp."""
+    """Log several metrics at one step and timestamp (also onto the logged model ``model_id``)."""
     target = run_id or _run_id()
     ts = int(time.time() * 1000) if timestamp is None else v.metric_timestamp(timestamp)
     step_ = v.metric_step(step)
     points = [(v.validate_key(k, "metric"), v.metric_value(k, val), step_, ts) for k, val in metrics.items()]
     _client().store.writer.log_metrics(target, points)
+    if model_id is not None:
+        _attach(model_id, points)
 
 
 def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
@@ -96,9 +109,20 @@ def flush() -> None:
     _client().flush()
 
 
-def log_input(path: Any, run_id: str | None = None) -> None:
-    """Declare a file or folder the active run reads (hashed, stored, restored on reproduce)."""
-    _client().log_input(run_id or _run_id(), path)
+def log_input(
+    dataset: Any,
+    context: str | None = None,
+    tags: dict[str, Any] | None = None,
+    model: Any = None,
+    run_id: str | None = None,
+) -> None:
+    """Record an input of the active run.
+
+    A dataset (``gitrun.data.from_pandas(df)``, ...) is recorded with its
+    ``context`` ("training", "eval", ...) and ``tags``; a path declares a file or
+    folder the run reads (hashed, stored, restored by ``gitrun reproduce``).
+    """
+    _client().log_input(run_id or _run_id(), dataset, context, tags)
 
 
 def log_artifact(local_path: Any, artifact_path: str | None = None, run_id: str | None = None) -> None:
@@ -139,6 +163,21 @@ def log_image(
     run_id: str | None = None,
 ) -> None:
     _client().log_image(run_id or _run_id(), image, artifact_file, key, step, timestamp)
+
+
+def log_table(data: Any, artifact_file: str, run_id: str | None = None) -> None:
+    """Log a dict or DataFrame as the JSON table ``artifact_file`` (rows appended if it exists)."""
+    _client().log_table(run_id or _run_id(), data, artifact_file)
+
+
+def load_table(
+    artifact_file: str, run_ids: list[str] | None = None, extra_columns: list[str] | None = None
+) -> Any:
+    """The table ``artifact_file`` of ``run_ids`` (default: the active experiment's runs that
+    logged it) as one DataFrame; ``extra_columns=["run_id"]`` tells the rows apart."""
+    from gitrun.tracking import logged_tables as tables
+
+    return tables.load_table(_client(), [_resolve_experiment_id()], artifact_file, run_ids, extra_columns)
 
 
 def get_artifact_uri(artifact_path: str | None = None) -> str:

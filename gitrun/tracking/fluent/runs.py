@@ -11,6 +11,7 @@ import atexit
 import os
 import sys
 import threading
+import time
 from types import TracebackType
 from typing import Any
 
@@ -74,6 +75,13 @@ class ActiveRun:
     def inputs(self) -> ent.RunInputs:
         return self._run.inputs
 
+    @property
+    def outputs(self) -> ent.RunOutputs:
+        return self._run.outputs
+
+    def to_dictionary(self) -> dict[str, Any]:
+        return self._run.to_dictionary()
+
     def __enter__(self) -> ActiveRun:
         return self
 
@@ -133,7 +141,22 @@ def start_run(
         active = _create(client, experiment_id, run_name, parent_run_id, user_tags, stack)
     stack.append(active)
     _install_excepthook()
+    from gitrun.tracking import system_metrics
+
+    if system_metrics.wanted(log_system_metrics):
+        _start_system_metrics(active.info.run_id, client)
     return active
+
+
+def _start_system_metrics(run_id: str, client: Client) -> None:
+    from gitrun.tracking import system_metrics
+
+    def log(target: str, values: dict[str, float], step: int) -> None:
+        now = int(time.time() * 1000)
+        client.log_batch(target, metrics=[ent.Metric(k, val, now, step) for k, val in values.items()])
+
+    add_end_run_hook(system_metrics.stop)
+    system_metrics.start(run_id, log)
 
 
 def _resume(client: Client, run_id: str, run_name: str | None, tags: dict[str, Any]) -> ActiveRun:
@@ -230,6 +253,40 @@ def end_run(status: str = ent.RunStatus.FINISHED) -> None:
     for hook in list(_end_run_hooks):
         hook(active.info.run_id, status)
     (active._client or _client()).set_terminated(active.info.run_id, status)
+
+
+def end_run_by_id(run_id: str, status: str = ent.RunStatus.FINISHED) -> None:
+    """End ``run_id`` wherever it is on this thread's stack (the top run: as :func:`end_run`).
+
+    For integrations that started a run and must end it even when the code they
+    wrapped ended it first or started others on top of it.
+    """
+    stack = _stack()
+    if stack and stack[-1].info.run_id == run_id:
+        end_run(status)
+        return
+    stack[:] = [r for r in stack if r.info.run_id != run_id]
+    ent.RunStatus.from_string(status)
+    for hook in list(_end_run_hooks):
+        hook(run_id, status)
+    _client().set_terminated(run_id, status)
+
+
+def add_end_run_hook(hook: Any) -> None:
+    """Call ``hook(run_id, status)`` whenever a fluent run ends, before it is terminated
+    (integrations that log at the end of a run).  Added once; a hook must not raise."""
+    if hook not in _end_run_hooks:
+        _end_run_hooks.append(hook)
+
+
+def remove_end_run_hook(hook: Any) -> None:
+    if hook in _end_run_hooks:
+        _end_run_hooks.remove(hook)
+
+
+def current_run_id() -> str:
+    """The active run's id, starting a run (as every ``gitrun.log_*`` does) when none is active."""
+    return _run_id()
 
 
 def active_run() -> ActiveRun | None:

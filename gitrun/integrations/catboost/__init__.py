@@ -1,0 +1,1 @@
+"""CatBoost: the flavor (CatBoost's own ``cbm`` format)."""

@@ -1,0 +1,1 @@
+"""Model evaluation (MLflow's ``mlflow.evaluate``): default metrics, plots, custom metrics."""

@@ -1,0 +1,1 @@
+"""LightGBM: the flavor (the library's own model file) and autologging of ``train``/``fit``."""

@@ -1,0 +1,1 @@
+"""pmdarima: the flavor (pickled ARIMA models and pipelines, verified)."""

@@ -1,0 +1,1 @@
+"""Prophet: the flavor (the model as Prophet's own JSON)."""

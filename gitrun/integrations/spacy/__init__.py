@@ -1,0 +1,1 @@
+"""spaCy: the flavor (a pipeline saved with ``to_disk``)."""

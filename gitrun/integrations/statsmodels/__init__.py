@@ -1,0 +1,1 @@
+"""statsmodels: the flavor (pickled results, verified) and autologging of ``fit``."""
