@@ -28,6 +28,7 @@ from gitrun.errors import (
     InvalidParameterValue,
     ResourceAlreadyExists,
     ResourceDoesNotExist,
+    UnsupportedRepository,
 )
 from gitrun.tracking import entities as ent
 from gitrun.tracking import names
@@ -52,7 +53,10 @@ def _float_env(name: str, default: float) -> float:
 class TrackingStore:
     def __init__(self, location: loc.Location) -> None:
         self.location = location
-        self.repo: Repository = loc.open_repository(location)
+        self._code_repos: dict[str, Repository | None] = {}
+        # A new standalone store takes the object format of the code it will record.
+        code = self._code_repository() if location.standalone and location.found is None else None
+        self.repo: Repository = loc.open_repository(location, code.object_format if code else "sha1")
         self.records = RecordStore(self.repo)
         self.writer = RecordWriter(
             self.records,
@@ -60,7 +64,6 @@ class TrackingStore:
             max_pending=int(_float_env("GITRUN_FLUSH_POINTS", 100_000)),
         )
         self._env_blob: Oid | None = None
-        self._code_repos: dict[str, Repository | None] = {}
         self._parsed: dict[Oid, dict[str, Any]] = {}  # experiment records by blob id
         self._lock = threading.Lock()
         recover(self.records)
@@ -223,6 +226,8 @@ class TrackingStore:
         exclude = (self.location.path,) if self.location.standalone else ()
         try:
             return code_capture.snapshot(code_repo, self.repo, exclude)
+        except UnsupportedRepository:
+            raise  # refused, not a hiccup: the run must not be recorded with the wrong code
         except GitrunError as exc:
             import warnings
 

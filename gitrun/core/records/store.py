@@ -8,15 +8,13 @@ branches are never read for writing, let alone changed.
 
 from __future__ import annotations
 
-import getpass
-import os
 import random
-import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gitrun.core.git.identity import identity as _identity
 from gitrun.core.git.objects import MODE_BLOB, MODE_TREE, Commit, Oid, TreeEntry
 from gitrun.core.git.repo import Repository
 from gitrun.core.records import layout, yamlfmt
@@ -39,12 +37,6 @@ class Edit:
     mode: int
     base: Oid | None
     merge: MergeFn | None = None
-
-
-def _identity() -> str:
-    name = os.environ.get("GIT_COMMITTER_NAME") or getpass.getuser()
-    email = os.environ.get("GIT_COMMITTER_EMAIL") or f"{name}@{socket.gethostname()}"
-    return f"{name} <{email}>"
 
 
 def apply_edits(repo: Repository, tree: Oid | None, edits: Mapping[str, TreeEntry | None]) -> Oid | None:

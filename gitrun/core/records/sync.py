@@ -36,10 +36,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gitrun.core.git.cli import run_git, run_git_status
+from gitrun.core.git.identity import identity as _identity
 from gitrun.core.git.objects import MODE_BLOB, Commit, Oid, TreeEntry
 from gitrun.core.git.repo import Repository
 from gitrun.core.records import layout, merge, yamlfmt
-from gitrun.core.records.store import RecordStore, _identity
+from gitrun.core.records.store import RecordStore
 from gitrun.errors import GitCommandError, InvalidRecord, RefConflict, StoreUnavailable
 
 LOG_REF = "refs/gitrun/log"
