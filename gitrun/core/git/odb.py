@@ -8,7 +8,8 @@ import threading
 import time
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from gitrun.core.git import fs
 from gitrun.core.git.objects import TYPE_NAMES, Oid, hash_object
@@ -54,11 +55,28 @@ class ObjectDatabase:
         self._pack_dir_state: tuple[int, int] | None = None
         self._freshened_packs: set[str] = set()
         self._unreadable_packs: set[str] = set()
+        self._tracked = threading.local()
 
     # -- writing -----------------------------------------------------------------
 
+    @contextmanager
+    def tracking(self) -> Iterator[set[Oid]]:
+        """Collect the ids of every object this thread writes (or finds present) inside
+        the block, to check they all still exist before a ref points at them."""
+        stack: list[set[Oid]] = self._tracked.__dict__.setdefault("stack", [])
+        written: set[Oid] = set()
+        stack.append(written)
+        try:
+            yield written
+        finally:
+            stack.pop()
+
     def write(self, kind: bytes, data: bytes) -> Oid:
         oid, raw = hash_object(kind, data, self.algorithm)
+        stack = self._tracked.__dict__.get("stack")
+        if stack:
+            for written in stack:
+                written.add(oid)
         if oid in self._known:
             return oid
         path = os.path.join(self.objects_dir, oid[:2], oid[2:])
@@ -149,15 +167,24 @@ class ObjectDatabase:
             self._freshened_packs.clear()
 
     def missing(self, oids: Iterable[Oid]) -> list[Oid]:
-        """Those of ``oids`` that are not in the repository right now (no memory used)."""
-        return [oid for oid in oids if not self._present(oid)]
+        """Those of ``oids`` that are not in the repository right now (no memory used).
+        When some are missing, the memory of present objects is dropped as well."""
+        gone = [oid for oid in oids if not self._present(oid)]
+        if gone:
+            self._known.clear()
+            for oid in gone:
+                self._cache.pop(oid, None)
+        return gone
 
     def _present(self, oid: Oid) -> bool:
         if os.path.exists(os.path.join(self.objects_dir, oid[:2], oid[2:])):
             return True
         raw = bytes.fromhex(oid)
-        self._refresh_packs()
-        return any(pack.index.find(raw) is not None for pack in self._packs.values()) or any(
+        if any(pack.index.find(raw) is not None for pack in self._pack_list()):
+            return True
+        if self._refresh_packs() and any(pack.index.find(raw) is not None for pack in self._pack_list()):
+            return True
+        return os.path.exists(os.path.join(self.objects_dir, oid[:2], oid[2:])) or any(
             alt.contains(oid) for alt in self._alternate_list()
         )
 

@@ -42,6 +42,9 @@ class RefStore(Protocol):
     def read(self, name: str) -> Oid | None:
         """The object ``name`` points at (symbolic refs followed), or None."""
 
+    def reflog(self, name: str) -> list[Oid]:
+        """The values ``name`` had, newest first, from its reflog (empty without one)."""
+
     def list(self, prefix: str) -> dict[str, Oid]:
         """All refs whose name starts with ``prefix`` (a folder, ending in ``/``)."""
 
@@ -113,6 +116,19 @@ class FileRefs:
             branch = value[5:].decode("utf-8", "surrogateescape").strip()
             return branch, self.read(branch)
         return None, Oid(value.decode()) if value else None
+
+    def reflog(self, name: str) -> list[Oid]:
+        try:
+            with open(os.path.join(self.common_dir, "logs", *name.split("/")), "rb") as fh:
+                lines = fh.read().splitlines()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return []
+        values = []
+        for line in reversed(lines):
+            fields = line.split(b" ", 2)
+            if len(fields) == 3 and fields[1] != self.zero.encode():
+                values.append(Oid(fields[1].decode()))
+        return values
 
     def list(self, prefix: str) -> dict[str, Oid]:
         found: dict[str, Oid] = {}
@@ -285,6 +301,13 @@ class GitRefs:
         if code == 1 or not err.strip():
             return None
         raise GitCommandError(["rev-parse", "-q", "--verify", name], code, err.decode("utf-8", "replace"))
+
+    def reflog(self, name: str) -> list[Oid]:
+        # Raw entries (no commit walk): they must be readable even when commits are gone.
+        code, out, _ = self._git(["reflog", "show", "--format=%H", "--no-walk", name])
+        if code != 0:
+            code, out, _ = self._git(["log", "-g", "--format=%H", name])
+        return [Oid(line) for line in out.decode().split() if line] if code == 0 else []
 
     def list(self, prefix: str) -> dict[str, Oid]:
         code, out, err = self._git(["for-each-ref", "--format=%(objectname) %(refname)", prefix])

@@ -408,16 +408,20 @@ class RecordWriter:
                 self._dirty.difference_update(batch)
                 offset = self._journal.offset if self._journal is not None else 0
             try:
-                edits = {
-                    snap.run.path: Edit(
-                        build_tree(self.store, snap), MODE_TREE, snap.run.base, merge.merge_run
-                    )
-                    for snap in snapshots
-                }
+                with self.store.repo.odb.tracking() as written:
+                    edits = {
+                        snap.run.path: Edit(
+                            build_tree(self.store, snap), MODE_TREE, snap.run.base, merge.merge_run
+                        )
+                        for snap in snapshots
+                    }
+                    # Entries written before this flush (a run's code tree, its
+                    # environment) must still exist too.
+                    written.update(v[1] for snap in snapshots for v in snap.files.values() if v)
                 message = f"gitrun: record {len(edits)} run(s)\n\n" + "\n".join(
                     s.run.run_id for s in snapshots[:20]
                 )
-                landed = self.store.commit(edits, message)
+                landed = self.store.commit(edits, message, written)
             except BaseException:
                 with self._lock:
                     for snap in snapshots:
