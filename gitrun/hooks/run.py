@@ -6,7 +6,7 @@ import sys
 from collections.abc import Iterable
 
 from gitrun.core.git.cli import run_git
-from gitrun.errors import GitCommandError
+from gitrun.errors import GitCommandError, GitrunError
 
 
 def _strict() -> bool:
@@ -54,13 +54,15 @@ def pre_push(remote: str, stdin_lines: list[str]) -> int:
 def post_commit() -> int:
     """Link runs recorded on an uncommitted tree to the commit that now holds that code."""
     try:
-        head = run_git(["rev-parse", "HEAD"]).decode().strip()
-        tree = run_git(["rev-parse", "HEAD^{tree}"]).decode().strip()
+        head, tree = run_git(["rev-parse", "HEAD", "HEAD^{tree}"]).decode().split()
+        from gitrun.tracking import linking
         from gitrun.tracking.client import Client
         from gitrun.tracking.entities import ViewType
         from gitrun.tracking.search import search_runs
 
         client = Client()
+        if tree not in linking.unlinked(client.store.repo):
+            return 0  # no run waits for this code
         experiments = [e.experiment_id for e in client.store.list_experiments()]
         matches = search_runs(
             client.store,
@@ -79,16 +81,35 @@ def post_commit() -> int:
         if linked:
             client.flush()
             print(f"gitrun: {linked} run(s) now point at commit {head[:12]}", file=sys.stderr)
+        linking.forget(client.store.repo, tree)
         return 0
     except Exception as exc:  # noqa: BLE001 - a hook must explain, never crash the commit
         return _fail("post-commit", exc)
 
 
-def main(argv: list[str]) -> int:
+def opted_in() -> bool:
+    """Did this repository ask for gitrun's hooks?  ``gitrun hooks install`` sets
+    ``gitrun.hooks``; hooks installed before that setting existed sit in the
+    repository's own hooks folder, which only this repository runs."""
+    try:
+        value = run_git(["config", "--bool", "--get", "gitrun.hooks"], check=False).decode().strip()
+        if value:
+            return value == "true"
+        scope = run_git(["config", "--show-scope", "--get", "core.hooksPath"], check=False).decode()
+    except GitrunError:
+        return False
+    return scope.split("\t", 1)[0].strip() in ("", "local", "worktree")
+
+
+def main(argv: list[str], *, require_opt_in: bool = False) -> int:
+    """Run one hook.  The shims pass ``require_opt_in``: a hooks folder shared by every
+    repository (a global ``core.hooksPath``) must not act in those that did not ask."""
     if not argv:
         print("usage: python -m gitrun.hooks {pre-push REMOTE URL | post-commit}", file=sys.stderr)
         return 2
     hook, args = argv[0], argv[1:]
+    if require_opt_in and not opted_in():
+        return 0
     if hook == "pre-push":
         lines = [] if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read().splitlines()
         import os

@@ -276,6 +276,10 @@ class TrackingStore:
         if code is None:
             snap = self._capture_code()
             code = (snap.record, snap.tree) if snap else None
+            if snap is not None and snap.record.get("dirty") and snap.tree:
+                from gitrun.tracking import linking
+
+                linking.remember(self.repo, snap.tree)  # for the post-commit hook
         if code is not None:
             record, tree = code
             info["code"] = record
