@@ -65,7 +65,7 @@ def checkout(client: Client, run_id: str, directory: str | None = None) -> Check
         raise InvalidParameterValue(f"{target} exists and is not empty: choose another --dir")
     run_git(["worktree", "add", "--detach", "--quiet", target, commit], git_dir=repo.common_dir)
     if repo.lookup(tree, ".gitmodules") is not None:
-        _populate_submodules(target)
+        _populate_submodules(target, repo.common_dir)
     checkout = Checkout(run, target, commit, base, target, _command(run))
     checkout.cwd = _mapped_cwd(run, target)
     _write_sidecar(client, checkout)
@@ -74,12 +74,29 @@ def checkout(client: Client, run_id: str, directory: str | None = None) -> Check
     return checkout
 
 
-def _populate_submodules(target: str) -> None:
+def _populate_submodules(target: str, common_dir: str) -> None:
     """Check out each submodule at the commit the run recorded (``git worktree add``
-    leaves their folders empty)."""
+    leaves their folders empty).  A submodule this repository already has (its git dir
+    under ``modules/``, which holds any commit made in it locally) is cloned from
+    there, so nothing needs the network."""
     from gitrun.core.git.cli import run_git_status
 
-    code, _, err = run_git_status(["submodule", "update", "--init", "--recursive", "--quiet"], cwd=target)
+    code, out, _ = run_git_status(
+        ["config", "-z", "-f", ".gitmodules", "--get-regexp", r"^submodule\..*\.path$"], cwd=target
+    )
+    overrides: list[str] = []
+    names = [
+        item.split("\n", 1)[0][len("submodule.") : -len(".path")] for item in out.decode().split("\0") if item
+    ]
+    for name in names:
+        local = os.path.join(common_dir, "modules", name)
+        if os.path.isdir(local):
+            overrides += ["-c", f"submodule.{name}.url={local}"]
+    if names and len(overrides) == 2 * len(names):
+        overrides += ["-c", "protocol.file.allow=always"]  # only our own local clones
+    code, _, err = run_git_status(
+        [*overrides, "submodule", "update", "--init", "--recursive", "--quiet"], cwd=target
+    )
     if code != 0:
         import warnings
 

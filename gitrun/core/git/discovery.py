@@ -122,6 +122,11 @@ def _refusal(cwd: str, error: str) -> str:
             f"git refuses the repository at {cwd}: it belongs to another user (git's safe.directory "
             f"check), so gitrun writes nothing there either.\n{error}"
         )
+    if "refstorage" in error.lower():
+        return (
+            f"the repository at {cwd} keeps its refs in a format (extensions.refStorage) this git does "
+            f"not know; reftable needs git 2.45 or newer. gitrun writes nothing there.\n{error}"
+        )
     if "GIT_DIR" in os.environ and "not a git repository" in error:
         return f"GIT_DIR={os.environ['GIT_DIR']} is not a git repository, so gitrun writes nothing.\n{error}"
     return f"git refuses the repository at {cwd}, so gitrun writes nothing there either.\n{error}"

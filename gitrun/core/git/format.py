@@ -48,9 +48,12 @@ class RepositoryFormat:
     def oid_size(self) -> int:
         return _OBJECT_FORMATS[self.object_format]
 
+    promisor_remotes: tuple[str, ...] = ()
+    """Remotes that promise the objects a partial clone lacks."""
+
     @property
     def partial_clone(self) -> bool:
-        return "partialclone" in self.extensions
+        return bool(self.promisor_remotes)
 
 
 def read(common_dir: str) -> RepositoryFormat:
@@ -97,8 +100,22 @@ def read(common_dir: str) -> RepositoryFormat:
     if object_format not in _OBJECT_FORMATS:
         raise UnsupportedRepository(f"{common_dir}: unknown object format {object_format!r}")
     ref_storage = (extensions.get("refstorage") or "files").lower()
+    # A partial clone: git >= 2.x marks the remote (remote.<name>.promisor), older ones
+    # the extension (extensions.partialClone = <name>).
+    promisors = [
+        key[len("remote.") : -len(".promisor")]
+        for key, value in entries
+        if key.startswith("remote.") and key.endswith(".promisor") and config.as_bool(value)
+    ]
+    if extensions.get("partialclone"):
+        promisors.insert(0, str(extensions["partialclone"]))
     return RepositoryFormat(
-        version, object_format, ref_storage, extensions, shared_permissions(entries, common_dir)
+        version,
+        object_format,
+        ref_storage,
+        extensions,
+        shared_permissions(entries, common_dir),
+        tuple(dict.fromkeys(promisors)),
     )
 
 

@@ -38,13 +38,20 @@ class ObjectDatabase:
     """
 
     def __init__(
-        self, objects_dir: str, algorithm: str = "sha1", *, shared: int = 0, git_dir: str | None = None
+        self,
+        objects_dir: str,
+        algorithm: str = "sha1",
+        *,
+        shared: int = 0,
+        git_dir: str | None = None,
+        promisor: str | None = None,
     ) -> None:
         self.objects_dir = objects_dir
         self.algorithm = algorithm
         self.oid_size = 32 if algorithm == "sha256" else 20
         self.shared = shared
-        self._promisor_git_dir = git_dir
+        self._promisor_git_dir = git_dir if promisor else None
+        self._promisor = promisor
         self._packs: dict[str, PackFile] = {}
         self._alternates: list[ObjectDatabase] | None = None
         self._cache: OrderedDict[Oid, tuple[bytes, bytes]] = OrderedDict()
@@ -274,10 +281,7 @@ class ObjectDatabase:
         if not missing:
             return
         # What git's own lazy fetch runs (promisor-remote.c), for many objects at once.
-        code, out, _ = run_git_status(
-            ["config", "--get", "extensions.partialclone"], git_dir=self._promisor_git_dir
-        )
-        remote = out.decode().strip() if code == 0 else ""
+        remote = self._promisor
         if remote:
             run_git_status(
                 [

@@ -40,7 +40,8 @@ class Repository:
             os.path.join(self.common_dir, "objects"),
             self.format.object_format,
             shared=self.format.shared,
-            git_dir=self.git_dir if self.format.partial_clone else None,
+            git_dir=self.git_dir,
+            promisor=self.format.promisor_remotes[0] if self.format.partial_clone else None,
         )
         self.gitrun_dir = os.path.join(self.common_dir, "gitrun")
         self.refs: RefStore
