@@ -193,12 +193,24 @@ class RecordStore:
                     f"repack?): {', '.join(gone[:3])}; they will be written again"
                 )
             if self.repo.refs.compare_and_swap(self.ref, ref_value, commit, message):
+                if ref_value != tip:
+                    self._drop_pruned_reflog_entries()
                 return landed
             time.sleep(delay * random.random())
             delay = min(delay * 2, 0.05)
         raise RefConflict(
             f"could not update {self.ref} in {self.repo.common_dir}: other writers kept moving it "
             f"({_MAX_ATTEMPTS} attempts)"
+        )
+
+    def _drop_pruned_reflog_entries(self) -> None:
+        """After repairing a ref that pointed at a pruned commit, drop the reflog entries
+        naming missing commits (``git fsck`` reports them), keeping every other one."""
+        from gitrun.core.git.cli import run_git_status
+
+        run_git_status(
+            ["reflog", "expire", "--stale-fix", "--expire=never", "--expire-unreachable=never", self.ref],
+            git_dir=self.repo.git_dir,
         )
 
     def _initial_entries(self) -> dict[str, TreeEntry | None]:
