@@ -102,7 +102,7 @@ def test_reftable_without_a_git_that_knows_it_is_refused(
     subprocess.run([newer, "init", "-q", "--ref-format=reftable", str(repo)], check=True)
     before = files_of(repo)
     monkeypatch.chdir(repo)
-    with pytest.raises(UnsupportedRepository, match="2.45"):
+    with pytest.raises(UnsupportedRepository, match=r"2\.45"):
         gitrun.start_run()
     assert files_of(repo) == before
 
@@ -115,7 +115,7 @@ def test_symbolic_ref_cycles_are_bounded(tmp_path: Path) -> None:
     refs.mkdir(parents=True)
     (refs / "a").write_text("ref: refs/gitrun/b\n")
     (refs / "b").write_text("ref: refs/gitrun/a\n")
-    with pytest.raises(GitrunError, match="more than 5 levels"):
+    with pytest.raises(GitrunError, match=r"more than 5 levels"):
         Repository(str(repo / ".git")).refs.read("refs/gitrun/a")
     (refs / "b").write_text("ref: refs/heads/" + git(repo, "branch", "--show-current").strip() + "\n")
     assert Repository(str(repo / ".git")).refs.read("refs/gitrun/a") == git(repo, "rev-parse", "HEAD").strip()
