@@ -133,7 +133,9 @@ def build(tmp: str, env: dict[str, str]) -> tuple[str, list[str]]:
     with open(os.path.join(repo, "train.py"), "w", encoding="utf-8") as fh:
         fh.write("print(1)\n")
     subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
-    subprocess.run(["git", "-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qm", "x"], cwd=repo, check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qm", "x"], cwd=repo, check=True
+    )
     script = (
         "import gitrun\nfor r in range(60):\n    with gitrun.start_run():\n"
         "        gitrun.log_params({'a': r, 'b': 'x'})\n"
@@ -142,15 +144,23 @@ def build(tmp: str, env: dict[str, str]) -> tuple[str, list[str]]:
     subprocess.run([sys.executable, "-c", script], cwd=repo, env=env, check=True)
     subprocess.run(["git", "gc", "-q", "--aggressive"], cwd=repo, check=True)
     listing = subprocess.run(
-        ["git", "rev-list", "--objects", "refs/gitrun/records"], cwd=repo, capture_output=True, text=True, check=True
+        ["git", "rev-list", "--objects", "refs/gitrun/records"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return repo, [line.split()[0] for line in listing.splitlines()]
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--pygit2-python", default=sys.executable, help="an interpreter that has pygit2")
-    parser.add_argument("--newer-git", default="/opt/gitrun-newer-git/bin/git", help="a git >= 2.45 for reftable")
+    parser.add_argument(
+        "--newer-git", default="/opt/gitrun-newer-git/bin/git", help="a git >= 2.45 for reftable"
+    )
     args = parser.parse_args()
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     # Bytecode is written (as in a normal install): importing from source would be
@@ -158,7 +168,9 @@ def main() -> int:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {"PYTHONPATH": here}
     subprocess.run([sys.executable, "-m", "compileall", "-q", os.path.join(here, "gitrun")], check=True)
     pythons = {name: sys.executable for name in CHILDREN} | {"pygit2": args.pygit2_python}
-    has_pygit2 = subprocess.run([args.pygit2_python, "-c", "import pygit2"], capture_output=True).returncode == 0
+    has_pygit2 = (
+        subprocess.run([args.pygit2_python, "-c", "import pygit2"], capture_output=True).returncode == 0
+    )
     print(f"load average before: {os.getloadavg()}")
     print("import, ms added (median of 9 paired fresh processes):")
     for name, (statement, baseline) in IMPORTS.items():
@@ -177,11 +189,13 @@ def main() -> int:
             scratch = os.path.join(tmp, f"copy-{name}")
             shutil.copytree(repo, scratch, symlinks=True)
             got = child(pythons[name], code, [os.path.join(scratch, ".git"), json.dumps(oids)], env)
-            print(f"  {name:12s} {got['ref'] * 1e6:10.1f} {got['objects'] * 1e6:12.1f} {got['write'] * 1e6:11.1f}")
+            ref, obj, write = (got[k] * 1e6 for k in ("ref", "objects", "write"))
+            print(f"  {name:12s} {ref:10.1f} {obj:12.1f} {write:11.1f}")
         if os.path.exists(args.newer_git):
             reftable = os.path.join(tmp, "reftable")
             subprocess.run(
-                [args.newer_git, "clone", "-q", "--mirror", "--ref-format=reftable", repo, reftable], check=True
+                [args.newer_git, "clone", "-q", "--mirror", "--ref-format=reftable", repo, reftable],
+                check=True,
             )
             reftable_env = {**env, "PATH": f"{os.path.dirname(args.newer_git)}:{env['PATH']}"}
             for name, code in REFTABLE_READS.items():

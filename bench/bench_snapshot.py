@@ -36,7 +36,8 @@ for _ in range(repeats + 1):
     started = time.perf_counter()
     snap = code.snapshot(repo, repo)
     samples.append(time.perf_counter() - started)
-print(json.dumps({"ms": statistics.median(samples[1:]) * 1e3, "changed": len(snap.record.get("changed", []))}))
+changed = len(snap.record.get("changed", []))
+print(json.dumps({"ms": statistics.median(samples[1:]) * 1e3, "changed": changed}))
 """
 
 TINY = """import gitrun as mlflow
@@ -115,8 +116,12 @@ def tiny(checkout: str, parent: str, repeats: int) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--compare", metavar="CHECKOUT", help="another gitrun checkout to measure the same way")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--compare", metavar="CHECKOUT", help="another gitrun checkout to measure the same way"
+    )
     parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args()
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
