@@ -18,7 +18,6 @@ import sys
 import tempfile
 import time
 
-
 INSTALL = "import sys; from gitrun.cli.main import main; sys.argv[1:] = ['hooks', 'install']; main()"
 
 
