@@ -33,8 +33,24 @@ def pushes_only_gitrun_refs(lines: Iterable[str]) -> bool:
     return bool(refs) and all(len(r) == 4 and r[2].startswith("refs/gitrun/") for r in refs)
 
 
+def deletes_shared_runs(lines: Iterable[str]) -> list[str]:
+    """The remote's gitrun refs a push would delete (``git push origin :refs/gitrun/log``).
+    ``git push --mirror`` deletes them too, but git lists no line for its deletions."""
+    refs = [line.split() for line in lines if line.strip()]
+    return [r[2] for r in refs if len(r) == 4 and r[2].startswith("refs/gitrun/") and not r[1].strip("0")]
+
+
 def pre_push(remote: str, stdin_lines: list[str]) -> int:
     """Push runs and their artifacts along with the user's ``git push``."""
+    doomed = deletes_shared_runs(stdin_lines)
+    if doomed:
+        # Blocked whatever gitrun.strictHooks says: this would lose every run shared there.
+        print(
+            f"gitrun: this push would delete {', '.join(doomed)} on {remote}, where everyone's runs are "
+            "shared. Bypass this check with `git push --no-verify` if you mean it.",
+            file=sys.stderr,
+        )
+        return 1
     if pushes_only_gitrun_refs(stdin_lines):
         return 0
     try:

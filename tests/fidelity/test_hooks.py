@@ -182,3 +182,19 @@ def test_the_pre_commit_framework_runs_gitrun(tmp_path: Path, isolated_home: Pat
 def test_install_refuses_clearly_outside_a_work_tree(tmp_path: Path) -> None:
     with pytest.raises(GitrunError):
         inst.install(str(tmp_path))
+
+
+def test_a_push_deleting_the_shared_runs_log_is_blocked(tmp_path: Path) -> None:
+    repo, remote = _with_remote(tmp_path, "shared")
+    assert gitrun_cli(repo, "hooks", "install").returncode == 0
+    record_run(repo)
+    git(repo, "commit", "-q", "--allow-empty", "-m", "x")
+    assert _push(repo).returncode == 0
+    shared = git(remote, "rev-parse", "refs/gitrun/log").strip()
+    deleting = subprocess.run(
+        ["git", "push", "origin", ":refs/gitrun/log"], cwd=repo, capture_output=True, text=True
+    )
+    assert deleting.returncode != 0 and "would delete refs/gitrun/log" in deleting.stderr
+    assert git(remote, "rev-parse", "refs/gitrun/log").strip() == shared
+    # `git push --mirror` does not tell pre-push hooks about the refs it deletes
+    # (git passes no line for them): docs/repositories.md warns about it instead.
