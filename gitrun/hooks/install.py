@@ -47,15 +47,31 @@ class HookChange:
     advice: str = ""
 
 
+def _git_dir(work_tree: str) -> str | None:
+    """The git dir of ``work_tree`` as git finds it (``GIT_DIR`` setups included)."""
+    from gitrun.core.git.discovery import discover
+
+    found = discover(work_tree)
+    return found.git_dir if found else None
+
+
 def hooks_dir(work_tree: str) -> str:
     """The folder git runs hooks from (``core.hooksPath`` if set)."""
-    out = run_git(["rev-parse", "--git-path", "hooks"], cwd=work_tree).decode().strip()
+    out = (
+        run_git(["rev-parse", "--git-path", "hooks"], git_dir=_git_dir(work_tree), cwd=work_tree)
+        .decode()
+        .strip()
+    )
     return os.path.abspath(os.path.join(work_tree, out))
 
 
 def hooks_path_scope(work_tree: str) -> str | None:
     """Where ``core.hooksPath`` is set (``local``, ``global``, ``system``...), None if unset."""
-    code, out, _ = run_git_status(["config", "--show-scope", "--get", "core.hooksPath"], cwd=work_tree)
+    code, out, _ = run_git_status(
+        ["config", "--show-scope", "--get", "core.hooksPath"],
+        git_dir=_git_dir(work_tree),
+        cwd=work_tree,
+    )
     return out.decode().split("\t", 1)[0].strip() or None if code == 0 else None
 
 
@@ -110,7 +126,7 @@ def install(work_tree: str, python: str | None = None) -> list[HookChange]:
             "this machine's Python path to everyone). Add these lines to the hooks your repository "
             f"shares instead:\n{lines}"
         )
-    run_git(["config", "--local", OPT_IN, "true"], cwd=work_tree)
+    run_git(["config", "--local", OPT_IN, "true"], git_dir=_git_dir(work_tree), cwd=work_tree)
     os.makedirs(folder, exist_ok=True)
     changes = []
     for hook in HOOKS:
@@ -160,7 +176,7 @@ def install(work_tree: str, python: str | None = None) -> list[HookChange]:
 
 def uninstall(work_tree: str) -> list[HookChange]:
     folder = hooks_dir(work_tree)
-    run_git_status(["config", "--local", "--unset", OPT_IN], cwd=work_tree)
+    run_git_status(["config", "--local", "--unset", OPT_IN], git_dir=_git_dir(work_tree), cwd=work_tree)
     changes = []
     for hook in HOOKS:
         path = os.path.join(folder, hook)

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterable
 
 from gitrun.core.git.cli import run_git
-from gitrun.errors import GitCommandError, GitrunError
+from gitrun.errors import GitrunError
+
+
+def _git(args: list[str]) -> bytes:
+    """Run git on the repository the hook runs for, found as git finds it (git may
+    have exported ``GIT_DIR`` into the hook; ``run_git`` drops inherited variables)."""
+    from gitrun.core.git.discovery import discover
+
+    found = discover(os.getcwd())
+    return run_git(args, git_dir=found.git_dir if found else None, check=False)
 
 
 def _strict() -> bool:
     try:
-        value = run_git(["config", "--bool", "--get", "gitrun.strictHooks"]).decode().strip()
-    except GitCommandError:
+        value = _git(["config", "--bool", "--get", "gitrun.strictHooks"]).decode().strip()
+    except GitrunError:
         return False
     return value == "true"
 
@@ -70,14 +80,18 @@ def pre_push(remote: str, stdin_lines: list[str]) -> int:
 def post_commit() -> int:
     """Link runs recorded on an uncommitted tree to the commit that now holds that code."""
     try:
-        head, tree = run_git(["rev-parse", "HEAD", "HEAD^{tree}"]).decode().split()
         from gitrun.tracking import linking
         from gitrun.tracking.client import Client
         from gitrun.tracking.entities import ViewType
         from gitrun.tracking.search import search_runs
 
         client = Client()
-        if tree not in linking.unlinked(client.store.repo):
+        repo = client.store.repo
+        head = repo.head_commit()
+        if head is None:
+            return 0
+        tree = repo.read_commit(head).tree
+        if tree not in linking.unlinked(repo):
             return 0  # no run waits for this code
         experiments = [e.experiment_id for e in client.store.list_experiments()]
         matches = search_runs(
@@ -108,10 +122,10 @@ def opted_in() -> bool:
     ``gitrun.hooks``; hooks installed before that setting existed sit in the
     repository's own hooks folder, which only this repository runs."""
     try:
-        value = run_git(["config", "--bool", "--get", "gitrun.hooks"], check=False).decode().strip()
+        value = _git(["config", "--bool", "--get", "gitrun.hooks"]).decode().strip()
         if value:
             return value == "true"
-        scope = run_git(["config", "--show-scope", "--get", "core.hooksPath"], check=False).decode()
+        scope = _git(["config", "--show-scope", "--get", "core.hooksPath"]).decode()
     except GitrunError:
         return False
     return scope.split("\t", 1)[0].strip() in ("", "local", "worktree")
@@ -128,8 +142,6 @@ def main(argv: list[str], *, require_opt_in: bool = False) -> int:
         return 0
     if hook == "pre-push":
         lines = [] if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read().splitlines()
-        import os
-
         remote = args[0] if args else os.environ.get("PRE_COMMIT_REMOTE_NAME", "origin")
         return pre_push(remote, lines)
     if hook == "post-commit":

@@ -55,7 +55,7 @@ class TrackingStore:
         self.location = location
         self._code_repos: dict[str, Repository | None] = {}
         # A new standalone store takes the object format of the code it will record.
-        code = self._code_repository() if location.standalone and location.found is None else None
+        code = self._code_repository_or_none() if location.standalone and location.found is None else None
         self.repo: Repository = loc.open_repository(location, code.object_format if code else "sha1")
         self.records = RecordStore(self.repo)
         self.writer = RecordWriter(
@@ -213,6 +213,12 @@ class TrackingStore:
             found = Repository.discover(start)
             self._code_repos[start] = found if found is not None and found.work_tree else None
         return self._code_repos[start]
+
+    def _code_repository_or_none(self) -> Repository | None:
+        try:
+            return self._code_repository()
+        except UnsupportedRepository:
+            return None  # refused again, clearly, when a run would snapshot it
 
     def _environment_blob(self) -> Oid:
         if self._env_blob is None:
