@@ -222,14 +222,7 @@ class FileRefs:
             _unlink(owner)
             # Stage the lock file beside the flock, record it, then link it into place:
             # a lock file gitrun creates is always identifiable as gitrun's.
-            fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
-            try:
-                os.write(fd, content)
-            finally:
-                os.close(fd)
-            fs.adjust(staged, self.shared)
-            info = os.stat(staged)
-            _write_small(owner, f"{info.st_dev} {info.st_ino} {info.st_mtime_ns} {info.st_size}\n".encode())
+            self._create_recorded(staged, os.O_TRUNC, content, owner)
             try:
                 os.link(staged, lock)
                 _unlink(staged)
@@ -256,17 +249,21 @@ class FileRefs:
 
     def _create_lock_directly(self, lock: str, owner: str, content: bytes) -> bool:
         try:
-            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            self._create_recorded(lock, os.O_EXCL, content, owner)
         except FileExistsError:
             return False
+        return True
+
+    def _create_recorded(self, path: str, flag: int, content: bytes, owner: str) -> None:
+        """Create ``path`` holding ``content`` and record its identity in ``owner``."""
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | flag, 0o666)
         try:
             os.write(fd, content)
         finally:
             os.close(fd)
-        fs.adjust(lock, self.shared)
-        info = os.stat(lock)
+        fs.adjust(path, self.shared)
+        info = os.stat(path)
         _write_small(owner, f"{info.st_dev} {info.st_ino} {info.st_mtime_ns} {info.st_size}\n".encode())
-        return True
 
     @contextmanager
     def _flock(self, name: str) -> Iterator[None]:
