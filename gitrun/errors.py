@@ -79,6 +79,14 @@ class StoreUnavailable(GitrunError):
     default_code = INTERNAL_ERROR
 
 
+class UnsupportedRepository(GitrunError):
+    """A repository git itself refuses, or that gitrun cannot write safely (unknown
+    format or extension, another owner, an object format the store does not use).
+    Raised before anything is written."""
+
+    default_code = INVALID_STATE
+
+
 class GitCommandError(GitrunError):
     """A ``git`` subprocess that exited non-zero."""
 

@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass
 from urllib.parse import unquote, urlparse
 
+from gitrun.core.git import discovery
 from gitrun.core.git.repo import Repository
 from gitrun.errors import InvalidParameterValue, StoreUnavailable
 
@@ -24,6 +25,8 @@ class Location:
     path: str
     """Work tree root of a repository, or the git dir of a bare/standalone one."""
     standalone: bool
+    found: discovery.Found | None = None
+    """Where git found the repository (None for a standalone store not created yet)."""
 
     @property
     def uri(self) -> str:
@@ -49,24 +52,31 @@ def path_from_uri(uri: str) -> str:
 
 
 def resolve(uri: str | None, cwd: str | None = None) -> Location:
+    """Where records go.  The repository is found as git finds it (``GIT_DIR``,
+    ``GIT_WORK_TREE``, ``core.worktree``, ceilings, ownership: see
+    :mod:`gitrun.core.git.discovery`); a repository git refuses is refused here."""
     cwd = cwd or os.getcwd()
     if uri is None:
-        repo = Repository.discover(cwd)
-        if repo is not None:
-            return Location(repo.work_tree or repo.git_dir, standalone=False)
+        found = discovery.discover(cwd)
+        if found is not None:
+            return Location(found.work_tree or found.git_dir, standalone=False, found=found)
         return Location(os.path.join(os.path.abspath(cwd), DEFAULT_STANDALONE), standalone=True)
     path = path_from_uri(uri)
-    repo = Repository.at(path)
-    if repo is not None:
-        return Location(repo.work_tree or repo.git_dir, standalone=repo.work_tree is None)
+    found = discovery.at(path)
+    if found is not None:
+        return Location(found.work_tree or found.git_dir, standalone=found.work_tree is None, found=found)
     return Location(path, standalone=True)
 
 
-def open_repository(location: Location) -> Repository:
-    """Open the location's repository, creating a standalone store on first use."""
-    repo = Repository.at(location.path)
-    if repo is not None:
-        return repo
+def open_repository(location: Location, object_format: str = "sha1") -> Repository:
+    """Open the location's repository, creating a standalone store on first use.
+
+    A new standalone store uses ``object_format``: the format of the code it will
+    record (a SHA-1 store cannot hold the trees of a SHA-256 repository).
+    """
+    found = location.found or discovery.at(location.path)
+    if found is not None:
+        return Repository(found.git_dir, found.work_tree, common_dir=found.common_dir)
     if not location.standalone:
         raise StoreUnavailable(f"{location.path} is no longer a git repository")
     if os.path.exists(location.path) and (not os.path.isdir(location.path) or os.listdir(location.path)):
@@ -75,6 +85,6 @@ def open_repository(location: Location) -> Repository:
             "repository (an MLflow ./mlruns folder, perhaps?). Point the tracking URI elsewhere."
         )
     try:
-        return Repository.init_bare(location.path)
+        return Repository.init_bare(location.path, object_format)
     except OSError as exc:
         raise StoreUnavailable(f"cannot create a gitrun store at {location.path}: {exc}") from None

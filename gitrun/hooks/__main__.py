@@ -4,4 +4,4 @@ import sys
 
 from gitrun.hooks.run import main
 
-sys.exit(main(sys.argv[1:]))
+sys.exit(main(sys.argv[1:], require_opt_in=True))

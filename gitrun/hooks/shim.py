@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import shlex
 
-MARKER = "# gitrun-hook v1"
+MARKER_PREFIX = "# gitrun-hook v"
+MARKER = MARKER_PREFIX + "2"
 CHAINED_SUFFIX = ".gitrun-chained"
 
 TEMPLATE = """#!/bin/sh
@@ -16,13 +17,23 @@ here=$(dirname "$0")
 {read_stdin}if [ -x "$here/$hook{chained}" ]; then
     {feed}"$here/$hook{chained}" "$@" || exit $?
 fi
-if {python} -c "import gitrun" >/dev/null 2>&1; then
+# Only in repositories that opted in (`gitrun hooks install` ran there): a hooks folder
+# set in the global git config runs this in every repository.
+[ "$(git config --bool gitrun.hooks 2>/dev/null)" = true ] || exit 0
+{fast_path}if {python} -c "import gitrun" >/dev/null 2>&1; then
     {feed}{python} -m gitrun.hooks "$hook" "$@"
 elif command -v gitrun >/dev/null 2>&1; then
     {feed}gitrun hooks run "$hook" "$@"
 else
     echo "gitrun: hook $hook skipped: gitrun is not installed for {python}" >&2
 fi
+"""
+
+# post-commit: nothing to do (and no Python started) unless a run recorded code
+# whose tree is exactly the new commit's.
+_POST_COMMIT_FAST_PATH = """common=$(git rev-parse --git-common-dir 2>/dev/null) || exit 0
+tree=$(git rev-parse 'HEAD^{tree}' 2>/dev/null) || exit 0
+grep -qs "^$tree" "$common/gitrun/unlinked-trees" || exit 0
 """
 
 
@@ -36,4 +47,5 @@ def render(hook: str, python: str) -> str:
         python=shlex.quote(python),
         read_stdin="input=$(cat)\n" if reads else "",
         feed='printf "%s\\n" "$input" | ' if reads else "",
+        fast_path=_POST_COMMIT_FAST_PATH if hook == "post-commit" else "",
     )

@@ -64,12 +64,47 @@ def checkout(client: Client, run_id: str, directory: str | None = None) -> Check
     if os.path.exists(target) and os.listdir(target):
         raise InvalidParameterValue(f"{target} exists and is not empty: choose another --dir")
     run_git(["worktree", "add", "--detach", "--quiet", target, commit], git_dir=repo.common_dir)
+    if repo.lookup(tree, ".gitmodules") is not None:
+        _populate_submodules(target, repo.common_dir)
     checkout = Checkout(run, target, commit, base, target, recorded_command(run))
     checkout.cwd = _mapped_cwd(run, target)
     _write_sidecar(client, checkout)
     _restore_inputs(client, checkout)
     checkout.environment_changes = environment_changes(client, run_id)
     return checkout
+
+
+def _populate_submodules(target: str, common_dir: str) -> None:
+    """Check out each submodule at the commit the run recorded (``git worktree add``
+    leaves their folders empty).  A submodule this repository already has (its git dir
+    under ``modules/``, which holds any commit made in it locally) is cloned from
+    there, so nothing needs the network."""
+    from gitrun.core.git.cli import run_git_status
+
+    code, out, _ = run_git_status(
+        ["config", "-z", "-f", ".gitmodules", "--get-regexp", r"^submodule\..*\.path$"], cwd=target
+    )
+    overrides: list[str] = []
+    names = [
+        item.split("\n", 1)[0][len("submodule.") : -len(".path")] for item in out.decode().split("\0") if item
+    ]
+    for name in names:
+        local = os.path.join(common_dir, "modules", name)
+        if os.path.isdir(local):
+            overrides += ["-c", f"submodule.{name}.url={local}"]
+    if names and len(overrides) == 2 * len(names):
+        overrides += ["-c", "protocol.file.allow=always"]  # only our own local clones
+    code, _, err = run_git_status(
+        [*overrides, "submodule", "update", "--init", "--recursive", "--quiet"], cwd=target
+    )
+    if code != 0:
+        import warnings
+
+        warnings.warn(
+            f"gitrun: the run's submodules could not be checked out in {target} (run `git submodule "
+            f"update --init --recursive` there once they can be fetched): {err.decode('utf-8', 'replace')}",
+            stacklevel=3,
+        )
 
 
 def _mapped_cwd(run: ent.Run, target: str) -> str:
@@ -97,7 +132,14 @@ def recorded_command(run: ent.Run) -> list[str] | None:
     root = _recorded_root(run)
     if not argv or not entry or argv[0] in ("-c", "-m", ""):
         return None
-    script = os.path.relpath(entry, root) if root and entry.startswith(root + os.sep) else argv[0]
+    cwd = source.get("cwd")
+    if root and entry.startswith(root + os.sep):
+        # The command runs in the worktree's copy of the original working directory
+        # (see _mapped_cwd): name the script relative to that folder, as it was run.
+        inside = cwd and (cwd == root or cwd.startswith(root + os.sep))
+        script = os.path.relpath(entry, cwd if inside else root)
+    else:
+        script = argv[0]
     return ["python", script, *argv[1:]]
 
 

@@ -29,6 +29,7 @@ from gitrun.errors import (
     InvalidParameterValue,
     ResourceAlreadyExists,
     ResourceDoesNotExist,
+    UnsupportedRepository,
 )
 from gitrun.tracking import entities as ent
 from gitrun.tracking import names
@@ -53,7 +54,10 @@ def _float_env(name: str, default: float) -> float:
 class TrackingStore:
     def __init__(self, location: loc.Location) -> None:
         self.location = location
-        self.repo: Repository = loc.open_repository(location)
+        self._code_repos: dict[str, Repository | None] = {}
+        # A new standalone store takes the object format of the code it will record.
+        code = self._code_repository_or_none() if location.standalone and location.found is None else None
+        self.repo: Repository = loc.open_repository(location, code.object_format if code else "sha1")
         self.records = RecordStore(self.repo)
         self.writer = RecordWriter(
             self.records,
@@ -61,7 +65,6 @@ class TrackingStore:
             max_pending=int(_float_env("GITRUN_FLUSH_POINTS", 100_000)),
         )
         self._env_blob: Oid | None = None
-        self._code_repos: dict[str, Repository | None] = {}
         self._parsed: dict[Oid, dict[str, Any]] = {}  # experiment records by blob id
         self._lock = threading.Lock()
         recover(self.records)
@@ -212,6 +215,12 @@ class TrackingStore:
             self._code_repos[start] = found if found is not None and found.work_tree else None
         return self._code_repos[start]
 
+    def _code_repository_or_none(self) -> Repository | None:
+        try:
+            return self._code_repository()
+        except UnsupportedRepository:
+            return None  # refused again, clearly, when a run would snapshot it
+
     def _environment_blob(self) -> Oid:
         if self._env_blob is None:
             self._env_blob = self.repo.write_blob(environment.environment_yaml(environment.cache_dir()))
@@ -224,6 +233,8 @@ class TrackingStore:
         exclude = (self.location.path,) if self.location.standalone else ()
         try:
             return code_capture.snapshot(code_repo, self.repo, exclude)
+        except UnsupportedRepository:
+            raise  # refused, not a hiccup: the run must not be recorded with the wrong code
         except GitrunError as exc:
             import warnings
 
@@ -272,6 +283,10 @@ class TrackingStore:
         if code is None:
             snap = self._capture_code()
             code = (snap.record, snap.tree) if snap else None
+            if snap is not None and snap.record.get("dirty") and snap.tree:
+                from gitrun.tracking import linking
+
+                linking.remember(self.repo, snap.tree)  # for the post-commit hook
         if code is not None:
             record, tree = code
             info["code"] = record

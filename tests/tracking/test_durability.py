@@ -116,7 +116,8 @@ def _fingerprint(repo: Path) -> dict[str, str]:
     logs = sorted(
         str(p.relative_to(dot)) + ":" + hashlib.sha256(p.read_bytes()).hexdigest()
         for p in (dot / "logs").rglob("*")
-        if p.is_file()
+        # gitrun keeps a reflog of its own refs (refs/gitrun/*), never of the user's.
+        if p.is_file() and "gitrun" not in p.relative_to(dot / "logs").parts[:2]
     )
     return {
         "status": git(

@@ -28,8 +28,13 @@ def install() -> int:
     from gitrun.hooks import install as inst
 
     for change in inst.install(_work_tree()):
+        if change.action == "note":
+            click.echo(f"note: {change.advice}")
+            continue
         note = " (your existing hook runs first)" if change.action == "chained" else ""
         click.echo(f"{change.hook}: {change.action} {change.path}{note}")
+        if change.advice:
+            click.echo(f"  {change.advice}")
     return 0
 
 

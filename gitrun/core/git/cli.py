@@ -47,15 +47,35 @@ def git_executable() -> str:
     return exe
 
 
-def run_git_status(
-    args: Sequence[str], *, git_dir: str | None = None, cwd: str | None = None, timeout: float | None = None
-) -> tuple[int, bytes, bytes]:
-    """Run git and return ``(exit code, stdout, stderr)`` without raising."""
+def _argv(git_dir: str | None, work_tree: str | None, args: Sequence[str]) -> list[str]:
     argv = [git_executable()]
     if git_dir is not None:
         argv.append(f"--git-dir={git_dir}")
-    argv += list(args)
-    proc = subprocess.run(argv, cwd=cwd, capture_output=True, env=clean_env(), timeout=timeout, check=False)
+    if work_tree is not None:
+        argv.append(f"--work-tree={work_tree}")
+    return argv + list(args)
+
+
+def run_git_status(
+    args: Sequence[str],
+    *,
+    git_dir: str | None = None,
+    work_tree: str | None = None,
+    cwd: str | None = None,
+    input_bytes: bytes | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+) -> tuple[int, bytes, bytes]:
+    """Run git and return ``(exit code, stdout, stderr)`` without raising."""
+    proc = subprocess.run(
+        _argv(git_dir, work_tree, args),
+        cwd=cwd,
+        input=input_bytes,
+        capture_output=True,
+        env=clean_env(env),
+        timeout=timeout,
+        check=False,
+    )
     return proc.returncode, proc.stdout, proc.stderr
 
 
@@ -71,21 +91,9 @@ def run_git(
     timeout: float | None = None,
 ) -> bytes:
     """Run git and return its stdout; raise GitCommandError when it fails."""
-    argv = [git_executable()]
-    if git_dir is not None:
-        argv.append(f"--git-dir={git_dir}")
-    if work_tree is not None:
-        argv.append(f"--work-tree={work_tree}")
-    argv += list(args)
-    proc = subprocess.run(
-        argv,
-        cwd=cwd,
-        input=input_bytes,
-        capture_output=True,
-        env=clean_env(env),
-        timeout=timeout,
-        check=False,
+    code, out, err = run_git_status(
+        args, git_dir=git_dir, work_tree=work_tree, cwd=cwd, input_bytes=input_bytes, env=env, timeout=timeout
     )
-    if check and proc.returncode != 0:
-        raise GitCommandError(argv[1:], proc.returncode, proc.stderr.decode("utf-8", "replace"))
-    return proc.stdout
+    if check and code != 0:
+        raise GitCommandError(list(args), code, err.decode("utf-8", "replace"))
+    return out

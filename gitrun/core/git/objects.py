@@ -44,9 +44,15 @@ def hash_object(kind: bytes, data: bytes, algorithm: str = "sha1") -> tuple[Oid,
     return Oid(hashlib.new(algorithm, raw).hexdigest()), raw
 
 
+def name_bytes(name: str) -> bytes:
+    """A tree entry's name as git stores it: any bytes but NUL and "/".  Names read
+    from git or the file system that are not UTF-8 arrive surrogate-escaped."""
+    return name.encode("utf-8", "surrogateescape")
+
+
 def _tree_sort_key(entry: TreeEntry) -> bytes:
     # Git orders a tree as if directory names ended with "/".
-    name = entry.name.encode()
+    name = name_bytes(entry.name)
     return name + b"/" if entry.mode == MODE_TREE else name
 
 
@@ -54,7 +60,7 @@ def encode_tree(entries: dict[str, TreeEntry] | list[TreeEntry]) -> bytes:
     items = entries.values() if isinstance(entries, dict) else entries
     out = bytearray()
     for entry in sorted(items, key=_tree_sort_key):
-        out += b"%o %s\0" % (entry.mode, entry.name.encode())
+        out += b"%o %s\0" % (entry.mode, name_bytes(entry.name))
         out += bytes.fromhex(entry.oid)
     return bytes(out)
 

@@ -1,4 +1,4 @@
-"""Reading objects out of git pack files (index v2, ofs/ref deltas).
+"""Reading objects out of git pack files (index v1 and v2, ofs/ref deltas).
 
 Only reading: gitrun writes loose objects and lets ``git gc`` pack them.
 """
@@ -20,21 +20,39 @@ _IDX_MAGIC = b"\377tOc"
 
 
 class PackIndex:
-    """A ``pack-*.idx`` (version 2) mapped read-only."""
+    """A ``pack-*.idx`` mapped read-only: version 2 (git's default) or version 1
+    (``pack.indexVersion=1``, and packs made by very old gits)."""
 
     def __init__(self, path: str, oid_size: int) -> None:
         self.path = path
         self.oid_size = oid_size
         with open(path, "rb") as fh:
             self._map = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        if self._map[:4] != _IDX_MAGIC or struct.unpack(">I", self._map[4:8])[0] != 2:
-            raise CorruptObject(f"unsupported pack index (not version 2): {path}")
-        self._fanout = struct.unpack(">256I", self._map[8 : 8 + 1024])
+        if self._map[:4] == _IDX_MAGIC:
+            version = struct.unpack(">I", self._map[4:8])[0]
+            if version != 2:
+                self._map.close()
+                raise CorruptObject(f"unsupported pack index version {version}: {path}")
+            self.version = 2
+            fanout_at = 8
+        else:
+            self.version = 1  # no header: the fan-out table comes first
+            fanout_at = 0
+        self._fanout = struct.unpack(">256I", self._map[fanout_at : fanout_at + 1024])
         self.count = self._fanout[255]
-        self._names = 8 + 1024
-        self._crcs = self._names + self.count * oid_size
-        self._offsets = self._crcs + self.count * 4
-        self._large = self._offsets + self.count * 4
+        entries = fanout_at + 1024
+        if self.version == 2:
+            self._names, self._stride, self._name_at = entries, oid_size, 0
+            self._crcs = self._names + self.count * oid_size
+            self._offsets = self._crcs + self.count * 4
+            self._large = self._offsets + self.count * 4
+        else:
+            # Entries are (4-byte offset, object id) pairs.
+            self._names, self._stride, self._name_at = entries, 4 + oid_size, 4
+            self._offsets = self._large = 0
+        if len(self._map) < self._names + self.count * self._stride:
+            self._map.close()
+            raise CorruptObject(f"truncated pack index: {path}")
 
     def find(self, oid: bytes) -> int | None:
         """Offset of ``oid`` in the pack, or None."""
@@ -42,11 +60,12 @@ class PackIndex:
         lo = self._fanout[first - 1] if first else 0
         hi = self._fanout[first]
         size = self.oid_size
-        names = self._names
+        names = self._names + self._name_at
+        stride = self._stride
         data = self._map
         while lo < hi:
             mid = (lo + hi) // 2
-            start = names + mid * size
+            start = names + mid * stride
             probe = data[start : start + size]
             if probe < oid:
                 lo = mid + 1
@@ -57,6 +76,9 @@ class PackIndex:
         return None
 
     def _offset(self, index: int) -> int:
+        if self.version == 1:
+            pos = self._names + index * self._stride
+            return int(struct.unpack(">I", self._map[pos : pos + 4])[0])
         pos = self._offsets + index * 4
         (value,) = struct.unpack(">I", self._map[pos : pos + 4])
         if value & 0x80000000:

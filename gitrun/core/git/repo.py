@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-import re
 
+from gitrun.core.git import discovery
+from gitrun.core.git import format as fmt
 from gitrun.core.git.objects import (
     Commit,
     Oid,
@@ -15,10 +16,8 @@ from gitrun.core.git.objects import (
     encode_tree,
 )
 from gitrun.core.git.odb import ObjectDatabase
-from gitrun.core.git.refs import RefStore
+from gitrun.core.git.refs import FileRefs, GitRefs, RefStore
 from gitrun.errors import GitrunError
-
-_OBJECT_FORMAT = re.compile(r"^\s*objectformat\s*=\s*(\S+)", re.IGNORECASE | re.MULTILINE)
 
 
 class NotARepository(GitrunError):
@@ -26,58 +25,72 @@ class NotARepository(GitrunError):
 
 
 class Repository:
-    """One repository (bare or with a work tree), read and written without porcelain."""
+    """One repository (bare or with a work tree), read and written without porcelain.
 
-    def __init__(self, git_dir: str, work_tree: str | None = None) -> None:
+    Opening a repository checks its format (:mod:`.format`): one git or gitrun cannot
+    handle is refused with :class:`UnsupportedRepository` before anything is written.
+    """
+
+    def __init__(self, git_dir: str, work_tree: str | None = None, *, common_dir: str | None = None) -> None:
         self.git_dir = os.path.abspath(git_dir)
         self.work_tree = os.path.abspath(work_tree) if work_tree else None
-        self.common_dir = _common_dir(self.git_dir)
-        algorithm = _object_format(self.common_dir)
-        self.odb = ObjectDatabase(os.path.join(self.common_dir, "objects"), algorithm)
+        self.common_dir = common_dir or discovery.common_dir(self.git_dir)
+        self.format = fmt.read(self.common_dir)
+        self.odb = ObjectDatabase(
+            os.path.join(self.common_dir, "objects"),
+            self.format.object_format,
+            shared=self.format.shared,
+            git_dir=self.git_dir,
+            promisor=self.format.promisor_remotes[0] if self.format.partial_clone else None,
+        )
         self.gitrun_dir = os.path.join(self.common_dir, "gitrun")
-        self.refs = RefStore(self.common_dir, os.path.join(self.gitrun_dir, "locks"))
+        self.refs: RefStore
+        if self.format.ref_storage == "files":
+            self.refs = FileRefs(
+                self.common_dir,
+                os.path.join(self.gitrun_dir, "locks"),
+                oid_size=self.format.oid_size,
+                shared=self.format.shared,
+            )
+        else:
+            self.refs = GitRefs(self.git_dir, oid_size=self.format.oid_size)
+
+    @property
+    def object_format(self) -> str:
+        return self.format.object_format
 
     # -- finding and creating --------------------------------------------------------
 
     @classmethod
+    def _of(cls, found: discovery.Found | None) -> Repository | None:
+        if found is None:
+            return None
+        return cls(found.git_dir, found.work_tree, common_dir=found.common_dir)
+
+    @classmethod
     def discover(cls, start: str) -> Repository | None:
-        """The repository whose work tree (or git dir) contains ``start``."""
-        path = os.path.abspath(start)
-        while True:
-            found = cls.at(path)
-            if found is not None:
-                return found
-            parent = os.path.dirname(path)
-            if parent == path:
-                return None
-            path = parent
+        """The repository git would use when run in ``start`` (see :mod:`.discovery`)."""
+        return cls._of(discovery.discover(start))
 
     @classmethod
     def at(cls, path: str) -> Repository | None:
         """The repository rooted exactly at ``path`` (work tree root or git dir)."""
-        dot_git = os.path.join(path, ".git")
-        if os.path.isdir(dot_git) and _looks_like_git_dir(dot_git):
-            return cls(dot_git, path)
-        if os.path.isfile(dot_git):
-            with open(dot_git, encoding="utf-8") as fh:
-                line = fh.read().strip()
-            if line.startswith("gitdir:"):
-                target = os.path.join(path, line[len("gitdir:") :].strip())
-                return cls(os.path.normpath(target), path)
-        if _looks_like_git_dir(path):
-            if os.path.basename(path) == ".git":
-                return cls(path, os.path.dirname(path))
-            return cls(path, None)
-        return None
+        return cls._of(discovery.at(path))
 
     @classmethod
-    def init_bare(cls, path: str) -> Repository:
+    def init_bare(cls, path: str, object_format: str = "sha1") -> Repository:
         """Create a bare repository at ``path`` (no ``git`` binary needed)."""
         for sub in ("objects/info", "objects/pack", "refs/heads", "refs/tags", "info"):
             os.makedirs(os.path.join(path, sub), exist_ok=True)
         head = os.path.join(path, "HEAD")
         if not os.path.exists(head):
-            config = "[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = true\n"
+            if object_format == "sha1":
+                config = "[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = true\n"
+            else:
+                config = (
+                    "[core]\n\trepositoryformatversion = 1\n\tfilemode = true\n\tbare = true\n"
+                    f"[extensions]\n\tobjectformat = {object_format}\n"
+                )
             _write_new(os.path.join(path, "config"), config)
             _write_new(os.path.join(path, "description"), "gitrun standalone store\n")
             _write_new(head, "ref: refs/heads/main\n")
@@ -118,50 +131,13 @@ class Repository:
 
     def head_commit(self) -> Oid | None:
         """The commit HEAD of this work tree points at (None when unborn)."""
-        try:
-            with open(os.path.join(self.git_dir, "HEAD"), encoding="utf-8") as fh:
-                head = fh.read().strip()
-        except FileNotFoundError:
-            return None
-        if head.startswith("ref: "):
-            return self.refs.read(head[5:])
-        return Oid(head) if head else None
+        return self.refs.head(self.git_dir)[1]
 
     def head_branch(self) -> str | None:
-        try:
-            with open(os.path.join(self.git_dir, "HEAD"), encoding="utf-8") as fh:
-                head = fh.read().strip()
-        except FileNotFoundError:
-            return None
-        if head.startswith("ref: refs/heads/"):
-            return head[len("ref: refs/heads/") :]
+        branch = self.refs.head(self.git_dir)[0]
+        if branch and branch.startswith("refs/heads/"):
+            return branch[len("refs/heads/") :]
         return None
-
-
-def _looks_like_git_dir(path: str) -> bool:
-    return (
-        os.path.isfile(os.path.join(path, "HEAD"))
-        and os.path.isdir(os.path.join(path, "objects"))
-        and (os.path.isdir(os.path.join(path, "refs")) or os.path.isfile(os.path.join(path, "commondir")))
-    ) or (os.path.isfile(os.path.join(path, "HEAD")) and os.path.isfile(os.path.join(path, "commondir")))
-
-
-def _common_dir(git_dir: str) -> str:
-    try:
-        with open(os.path.join(git_dir, "commondir"), encoding="utf-8") as fh:
-            common = fh.read().strip()
-    except FileNotFoundError:
-        return git_dir
-    return os.path.normpath(os.path.join(git_dir, common))
-
-
-def _object_format(common_dir: str) -> str:
-    try:
-        with open(os.path.join(common_dir, "config"), encoding="utf-8") as fh:
-            match = _OBJECT_FORMAT.search(fh.read())
-    except FileNotFoundError:
-        return "sha1"
-    return match.group(1).lower() if match else "sha1"
 
 
 def _write_new(path: str, text: str) -> None:

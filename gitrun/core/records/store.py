@@ -8,23 +8,27 @@ branches are never read for writing, let alone changed.
 
 from __future__ import annotations
 
-import getpass
-import os
 import random
-import socket
 import time
-from collections.abc import Callable, Mapping
+import warnings
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gitrun.core.git.identity import identity as _identity
 from gitrun.core.git.objects import MODE_BLOB, MODE_TREE, Commit, Oid, TreeEntry
 from gitrun.core.git.repo import Repository
 from gitrun.core.records import layout, yamlfmt
-from gitrun.errors import InvalidRecord, RefConflict
+from gitrun.errors import GitrunError, InvalidRecord, RefConflict
 
 MergeFn = Callable[[Repository, Oid | None, Oid, Oid], Oid]
 
 _MAX_ATTEMPTS = 200
+_warned: set[Oid] = set()
+
+
+class ObjectsRemoved(GitrunError):
+    """Objects a commit needs vanished before the ref moved; the flush is retried."""
 
 
 @dataclass(frozen=True)
@@ -39,12 +43,6 @@ class Edit:
     mode: int
     base: Oid | None
     merge: MergeFn | None = None
-
-
-def _identity() -> str:
-    name = os.environ.get("GIT_COMMITTER_NAME") or getpass.getuser()
-    email = os.environ.get("GIT_COMMITTER_EMAIL") or f"{name}@{socket.gethostname()}"
-    return f"{name} <{email}>"
 
 
 def apply_edits(repo: Repository, tree: Oid | None, edits: Mapping[str, TreeEntry | None]) -> Oid | None:
@@ -78,7 +76,32 @@ class RecordStore:
     # -- reading ---------------------------------------------------------------------
 
     def tip(self) -> Oid | None:
-        return self.repo.refs.read(self.ref)
+        """The newest intact records commit: the ref's, or, if git pruned that commit
+        (``git gc --prune=now`` racing a writer), the newest intact one of its reflog."""
+        return self._intact(self.repo.refs.read(self.ref))
+
+    def _intact(self, tip: Oid | None) -> Oid | None:
+        if tip is None or self.repo.odb.contains(tip):
+            return tip
+        for older in self.repo.refs.reflog(self.ref):
+            if older != tip and self.repo.odb.contains(older):
+                try:
+                    self.repo.read_tree(self.repo.read_commit(older).tree)
+                except GitrunError:
+                    continue
+                if older not in _warned:
+                    _warned.add(older)
+                    warnings.warn(
+                        f"{self.ref} in {self.repo.common_dir} points at {tip}, which git pruned (was "
+                        f"`git gc --prune=now` run while gitrun was writing?); reading {older} from its "
+                        "reflog instead. The next write repairs the ref.",
+                        stacklevel=3,
+                    )
+                return older
+        raise InvalidRecord(
+            f"{self.ref} in {self.repo.common_dir} points at {tip}, which is missing, and its reflog "
+            "holds no intact commit to go back to"
+        )
 
     def root(self, tip: Oid | None = None) -> Oid | None:
         tip = tip if tip is not None else self.tip()
@@ -119,15 +142,23 @@ class RecordStore:
 
     # -- writing ---------------------------------------------------------------------
 
-    def commit(self, edits: Mapping[str, Edit], message: str) -> dict[str, Oid]:
+    def commit(
+        self, edits: Mapping[str, Edit], message: str, edit_objects: Iterable[Oid] = ()
+    ) -> dict[str, Oid]:
         """Apply edits on the current tip with compare-and-swap; return what landed.
 
         The result maps each path to the object finally stored there (``Edit.oid``
-        unless a merge with another writer's version was needed).
+        unless a merge with another writer's version was needed).  ``edit_objects``
+        are further objects the edits need that were written before this call (the
+        writer's new blobs and trees): they are checked to exist before the ref moves.
         """
         delay = 0.0005
+        odb = self.repo.odb
+        needed = {*(edit.oid for edit in edits.values()), *edit_objects}
         for _attempt in range(_MAX_ATTEMPTS):
-            tip = self.tip()
+            odb.revalidate()
+            ref_value = self.repo.refs.read(self.ref)
+            tip = self._intact(ref_value)
             root = self.root(tip) if tip else None
             landed: dict[str, Oid] = {}
             changes: dict[str, TreeEntry | None] = {}
@@ -143,22 +174,43 @@ class RecordStore:
                         result = edit.merge(self.repo, edit.base, edit.oid, current.oid)
                 landed[path] = result
                 changes[path] = TreeEntry(path.rsplit("/", 1)[-1], edit.mode, result)
-            new_root = apply_edits(self.repo, root, changes)
-            assert new_root is not None
-            if new_root == root:
-                return landed
-            now = int(time.time())
-            who = f"{_identity()} {now} +0000"
-            commit = self.repo.write_commit(
-                Commit(new_root, (tip,) if tip else (), who, who, message.rstrip("\n") + "\n")
-            )
-            if self.repo.refs.compare_and_swap(self.ref, tip, commit):
+            with odb.tracking() as written:
+                new_root = apply_edits(self.repo, root, changes)
+                assert new_root is not None
+                if new_root == root and ref_value == tip:
+                    return landed
+                now = int(time.time())
+                who = f"{_identity()} {now} +0000"
+                commit = self.repo.write_commit(
+                    Commit(new_root, (tip,) if tip else (), who, who, message.rstrip("\n") + "\n")
+                )
+            # Everything the new commit adds must still exist: git's maintenance may
+            # have removed an object this process wrote earlier and remembered.
+            gone = odb.missing({*written, *landed.values(), *needed})
+            if gone:
+                raise ObjectsRemoved(
+                    f"objects gitrun wrote for {self.ref} were removed by git (a concurrent prune or "
+                    f"repack?): {', '.join(gone[:3])}; they will be written again"
+                )
+            if self.repo.refs.compare_and_swap(self.ref, ref_value, commit, message):
+                if ref_value != tip:
+                    self._drop_pruned_reflog_entries()
                 return landed
             time.sleep(delay * random.random())
             delay = min(delay * 2, 0.05)
         raise RefConflict(
             f"could not update {self.ref} in {self.repo.common_dir}: other writers kept moving it "
             f"({_MAX_ATTEMPTS} attempts)"
+        )
+
+    def _drop_pruned_reflog_entries(self) -> None:
+        """After repairing a ref that pointed at a pruned commit, drop the reflog entries
+        naming missing commits (``git fsck`` reports them), keeping every other one."""
+        from gitrun.core.git.cli import run_git_status
+
+        run_git_status(
+            ["reflog", "expire", "--stale-fix", "--expire=never", "--expire-unreachable=never", self.ref],
+            git_dir=self.repo.git_dir,
         )
 
     def _initial_entries(self) -> dict[str, TreeEntry | None]:

@@ -36,10 +36,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gitrun.core.git.cli import run_git, run_git_status
+from gitrun.core.git.identity import identity as _identity
 from gitrun.core.git.objects import MODE_BLOB, Commit, Oid, TreeEntry
 from gitrun.core.git.repo import Repository
 from gitrun.core.records import layout, merge, yamlfmt
-from gitrun.core.records.store import RecordStore, _identity
+from gitrun.core.records.store import RecordStore
 from gitrun.errors import GitCommandError, InvalidRecord, RefConflict, StoreUnavailable
 
 LOG_REF = "refs/gitrun/log"
@@ -174,12 +175,17 @@ def apply_patch(repo: Repository, state: Oid | None, patch: Oid) -> Oid:
 
 def _fetch_log(repo: Repository, remote: str) -> Oid | None:
     """Download the remote's log (objects only); its tip, or None if it has no runs."""
+    return _fetch_ref(repo, remote, LOG_REF)
+
+
+def _fetch_ref(repo: Repository, remote: str, ref_name: str) -> Oid | None:
+    """Download one ref's objects from the remote; its value, or None if it has no such ref."""
     code, out, err = run_git_status(
-        ["fetch-pack", "--no-progress", _url(repo, remote), LOG_REF], git_dir=repo.common_dir
+        ["fetch-pack", "--no-progress", _url(repo, remote), ref_name], git_dir=repo.common_dir
     )
     for line in out.decode().splitlines():
         oid, _, ref = line.partition(" ")
-        if ref.strip() == LOG_REF:
+        if ref.strip() == ref_name:
             return Oid(oid)
     text = err.decode("utf-8", "replace")
     missing = ("no matching remote head", "no such remote ref", "couldn't find remote ref")
@@ -231,10 +237,18 @@ def remote_state(store: RecordStore, remote: str) -> tuple[Oid | None, Oid | Non
     return tip, new_state
 
 
+def records_without_log(store: RecordStore, remote: str) -> Oid | None:
+    """The remote's ``refs/gitrun/records`` when it has runs but no log: a
+    ``git clone --mirror`` of someone's repository, or that repository itself."""
+    return _fetch_ref(store.repo, remote, store.ref)
+
+
 def fetch(store: RecordStore, remote: str) -> SyncResult:
     """Fetch the remote's runs and integrate them into the local ref."""
     before = store.tip()
     _, state = remote_state(store, remote)
+    if state is None:
+        state = records_without_log(store, remote)
     if state is None:
         return SyncResult(before, before, None, "up-to-date")
     after, action = integrate(store, state)
@@ -294,6 +308,12 @@ def push(
         log_tip, state = remote_state(store, remote)
         if state is not None:
             integrate(store, state)
+        elif attempt == 0:
+            # Runs the remote holds outside any log (a mirror): keep them, then the first
+            # log patch carries everything.
+            legacy = records_without_log(store, remote)
+            if legacy is not None:
+                integrate(store, legacy)
         local = store.tip()
         if local is None:
             return SyncResult(None, None, state, "up-to-date")

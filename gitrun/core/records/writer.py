@@ -20,6 +20,7 @@ import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from gitrun.core.git import fs
 from gitrun.core.git.objects import MODE_TREE
 from gitrun.core.records import journal as jnl
 from gitrun.core.records import layout, merge, series
@@ -92,6 +93,10 @@ class RecordWriter:
 
     def _journal_or_none(self) -> jnl.Journal | None:
         if self._journal is None and self._use_journal:
+            # Made as git makes folders (group-writable in a shared repository), so that
+            # a teammate's gitrun can keep its journal beside ours.
+            repo = self.store.repo
+            fs.make_dirs(self.journal_dir, repo.format.shared)
             path = os.path.join(self.journal_dir, f"{self.writer_id}.jnl")
             self._journal = jnl.Journal(path, self.writer_id)
         if self._thread is None and self.flush_interval > 0:
@@ -408,16 +413,20 @@ class RecordWriter:
                 self._dirty.difference_update(batch)
                 offset = self._journal.offset if self._journal is not None else 0
             try:
-                edits = {
-                    snap.run.path: Edit(
-                        build_tree(self.store, snap), MODE_TREE, snap.run.base, merge.merge_run
-                    )
-                    for snap in snapshots
-                }
+                with self.store.repo.odb.tracking() as written:
+                    edits = {
+                        snap.run.path: Edit(
+                            build_tree(self.store, snap), MODE_TREE, snap.run.base, merge.merge_run
+                        )
+                        for snap in snapshots
+                    }
+                    # Entries written before this flush (a run's code tree, its
+                    # environment) must still exist too.
+                    written.update(v[1] for snap in snapshots for v in snap.files.values() if v)
                 message = f"gitrun: record {len(edits)} run(s)\n\n" + "\n".join(
                     s.run.run_id for s in snapshots[:20]
                 )
-                landed = self.store.commit(edits, message)
+                landed = self.store.commit(edits, message, written)
             except BaseException:
                 with self._lock:
                     for snap in snapshots:

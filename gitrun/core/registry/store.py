@@ -17,9 +17,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from gitrun.core.git.cli import run_git
+from gitrun.core.git.identity import identity as _identity
 from gitrun.core.git.objects import Commit, Oid
 from gitrun.core.git.repo import Repository
-from gitrun.core.records.store import _identity
 from gitrun.core.registry import layout, state
 from gitrun.errors import RefConflict
 

@@ -1,15 +1,22 @@
-"""The exact code a run ran on: HEAD plus every uncommitted change, as a git tree.
+"""The exact code a run ran on: what ``git add -A`` would commit, as a git tree.
 
-The snapshot is built with plumbing only: ``git status`` (with optional locks off,
-so it never rewrites the user's index) says what changed, changed and untracked
-files are written as blobs, and a tree is assembled from HEAD's tree.  Nothing of the
-user's HEAD, index, work tree or branches is touched.  The tree is referenced from
-the run's record (``code/``), so it travels with the runs on push and stays
-reachable.
+The snapshot is git's own: a copy of the user's index (so sparse checkouts,
+``skip-worktree`` and intent-to-add entries keep their meaning) is updated with
+``git add -A`` and turned into a tree with ``git write-tree``, through
+``GIT_INDEX_FILE`` pointing at the copy.  Everything git applies when it stores a
+file applies: clean filters (git-crypt style encryption, Git LFS pointers),
+``text``/``eol``/``core.autocrlf`` normalisation, ``ident``, ``core.fileMode``,
+symlinks, submodules (their checked-out commit), ``.gitignore``, any file-name
+bytes.  The user's HEAD, index, work tree and branches are never touched; the
+snapshot's objects are written like ``git add`` writes them.  The tree is referenced
+from the run's record (``code/``), so it travels with the runs and stays reachable.
 
-Untracked files are left out (and listed as skipped) when larger than
-``GITRUN_SNAPSHOT_MAX_FILE_MB`` (default 10) or when their name looks like a secret
-(``.env``, keys, credentials); tracked files are always included.
+``git status`` runs first (optional locks off): a clean work tree costs nothing more
+(the snapshot is HEAD's tree).  Untracked files are left out (and listed as skipped)
+when larger than ``GITRUN_SNAPSHOT_MAX_FILE_MB`` (default 10) or when their name looks
+like a secret (:func:`_is_secret`); tracked files are always included, as git would
+commit them.  Uncommitted changes inside a submodule cannot be part of the tree: the
+run lists such submodules as ``dirty_submodules``.
 """
 
 from __future__ import annotations
@@ -17,15 +24,16 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-import stat
+import shutil
+import tempfile
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 from gitrun.core.git.cli import run_git
-from gitrun.core.git.objects import MODE_BLOB, MODE_EXEC, MODE_LINK, MODE_TREE, Oid, TreeEntry
+from gitrun.core.git.objects import MODE_GITLINK, MODE_TREE, Oid, hash_object
 from gitrun.core.git.repo import Repository
-from gitrun.core.records.store import apply_edits
-from gitrun.errors import GitrunError
+from gitrun.errors import GitrunError, UnsupportedRepository
 
 SECRET_PATTERNS = (
     ".env",
@@ -89,8 +97,16 @@ def _read_remote_url(repo: Repository) -> str | None:
     return strip_credentials(first) if first else None
 
 
-def _status(repo: Repository) -> list[tuple[str, str]]:
-    """``(kind, path)`` of changed tracked ("1"/"u") and untracked ("?") paths."""
+@dataclass
+class _Status:
+    """What ``git status`` says differs from HEAD."""
+
+    tracked_changes: bool = False
+    untracked: list[str] = field(default_factory=list)
+    dirty_submodules: list[str] = field(default_factory=list)
+
+
+def _status(repo: Repository) -> _Status:
     out = run_git(
         [
             "status",
@@ -98,23 +114,31 @@ def _status(repo: Repository) -> list[tuple[str, str]]:
             "-z",
             "--untracked-files=all",
             "--no-renames",
-            "--ignore-submodules=all",
+            "--ignore-submodules=none",
         ],
+        git_dir=repo.git_dir,
+        work_tree=repo.work_tree,
         cwd=repo.work_tree,
     )
-    result = []
+    status = _Status()
     for item in out.split(b"\0"):
         if not item:
             continue
         text = item.decode("utf-8", "surrogateescape")
         kind = text[:1]
         if kind == "?":
-            result.append(("?", text[2:]))
-        elif kind == "1":
-            result.append(("1", text.split(" ", 8)[8]))
-        elif kind == "u":
-            result.append(("1", text.split(" ", 10)[10]))
-    return result
+            status.untracked.append(text[2:])
+            continue
+        if kind not in ("1", "u"):
+            continue
+        fields = text.split(" ", 10 if kind == "u" else 8)
+        xy, sub, path = fields[1], fields[2], fields[-1]
+        if sub.startswith("S") and (sub[2] == "M" or sub[3] == "U"):
+            status.dirty_submodules.append(path)  # edits inside it: not in any tree
+        if sub.startswith("S") and sub[1] != "C" and xy == ".M":
+            continue  # only the submodule's own work tree changed: the tree is the same
+        status.tracked_changes = True
+    return status
 
 
 def _is_secret(path: str) -> bool:
@@ -125,71 +149,152 @@ def _is_secret(path: str) -> bool:
 def snapshot(code: Repository, target: Repository, exclude: tuple[str, ...] = ()) -> CodeSnapshot:
     """Snapshot ``code``'s work tree into ``target``'s object database."""
     assert code.work_tree is not None
-    head = code.head_commit()
+    if code.object_format != target.object_format:
+        raise UnsupportedRepository(
+            f"the code in {code.work_tree} uses {code.object_format} object ids but the store "
+            f"{target.common_dir} uses {target.object_format}: one store cannot hold both. Record "
+            "into the repository itself, or into a new store (a folder that does not exist yet)."
+        )
+    branch, head = code.refs.head(code.git_dir)
     head_tree = code.read_commit(head).tree if head else None
-    edits: dict[str, TreeEntry | None] = {}
-    changed: list[str] = []
-    deleted: list[str] = []
-    skipped: list[dict[str, str]] = []
+    status = _status(code)
     limit = _max_untracked_bytes()
-    for kind, path in _status(code):
+    skipped: list[dict[str, str]] = []
+    left_out = [os.path.relpath(ex, code.work_tree) for ex in exclude if _inside(ex, code.work_tree)]
+    included_untracked = False
+    for path in status.untracked:
         full = os.path.join(code.work_tree, path)
-        if any(full == ex or full.startswith(ex + os.sep) for ex in exclude):
+        if any(path == out or path.startswith(out.rstrip("/") + "/") for out in left_out):
+            continue
+        if _is_secret(path):
+            skipped.append({"path": path, "reason": "name looks like a secret"})
             continue
         try:
-            info = os.lstat(full)
+            size = os.lstat(full).st_size
         except FileNotFoundError:
-            edits[path] = None
-            deleted.append(path)
             continue
-        if stat.S_ISDIR(info.st_mode):
-            continue  # an untracked nested repository
-        if kind == "?":
-            if _is_secret(path):
-                skipped.append({"path": path, "reason": "name looks like a secret"})
-                continue
-            if info.st_size > limit:
-                skipped.append({"path": path, "reason": f"larger than {limit // (1024 * 1024)} MB"})
-                continue
-        if stat.S_ISLNK(info.st_mode):
-            oid, mode = target.write_blob(os.readlink(full).encode("utf-8", "surrogateescape")), MODE_LINK
-        else:
-            with open(full, "rb") as fh:
-                oid = target.write_blob(fh.read())
-            mode = MODE_EXEC if info.st_mode & stat.S_IXUSR else MODE_BLOB
-        edits[path] = TreeEntry(os.path.basename(path), mode, oid)
-        changed.append(path)
-    if head_tree is not None and target.common_dir != code.common_dir:
-        copy_tree(code, target, head_tree)
-    tree = apply_edits(target, head_tree, edits) if edits else head_tree
-    if tree is None:
-        tree = target.write_tree({})
+        if size > limit and not os.path.isdir(full):
+            skipped.append({"path": path, "reason": f"larger than {limit // (1024 * 1024)} MB"})
+            continue
+        included_untracked = True
+    changed: list[str] = []
+    deleted: list[str] = []
+    if status.tracked_changes or included_untracked or head_tree is None:
+        tree = _tree_of_work_tree(code, left_out + [s["path"] for s in skipped])
+        if tree != head_tree:
+            changed, deleted = _differences(code, head_tree, tree)
+    else:
+        tree = head_tree
+    if target.common_dir != code.common_dir:
+        copy_tree(code, target, tree)
+    if status.dirty_submodules:
+        warnings.warn(
+            "gitrun: these submodules have uncommitted changes, which the run's code does not hold: "
+            + ", ".join(status.dirty_submodules[:10]),
+            stacklevel=4,
+        )
     record: dict[str, Any] = {
         "root": code.work_tree,
         "commit": head,
-        "branch": code.head_branch(),
+        "branch": branch[len("refs/heads/") :] if branch and branch.startswith("refs/heads/") else None,
         "repo_url": remote_url(code),
-        "dirty": bool(changed or deleted),
+        "dirty": bool(changed or deleted or status.dirty_submodules),
         "tree": tree,
     }
     if changed:
-        record["changed"] = sorted(changed)[:_LIST_LIMIT]
+        record["changed"] = [_text(p) for p in sorted(changed)[:_LIST_LIMIT]]
     if deleted:
-        record["deleted"] = sorted(deleted)[:_LIST_LIMIT]
+        record["deleted"] = [_text(p) for p in sorted(deleted)[:_LIST_LIMIT]]
     if skipped:
-        record["skipped"] = skipped[:_LIST_LIMIT]
+        record["skipped"] = [{**s, "path": _text(s["path"])} for s in skipped[:_LIST_LIMIT]]
+    if status.dirty_submodules:
+        record["dirty_submodules"] = [_text(p) for p in sorted(status.dirty_submodules)[:_LIST_LIMIT]]
     return CodeSnapshot(tree, record)
+
+
+def _text(path: str) -> str:
+    """A file name for the record's lists, which are for reading: bytes that are not
+    UTF-8 shown as ``\\xff``.  The tree itself holds the exact bytes."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _tree_of_work_tree(code: Repository, left_out: list[str]) -> Oid:
+    """``git add -A`` into a copy of the index, then ``git write-tree``."""
+    assert code.work_tree is not None
+    folder = tempfile.mkdtemp(prefix="gitrun-index-")
+    index = os.path.join(folder, "index")
+    try:
+        try:
+            # copy2 keeps the index's modification time, which git compares with the
+            # files' to spot "racily clean" entries: a later time would make git trust
+            # the stat data of a file edited within the same second as the index.
+            shutil.copy2(os.path.join(code.git_dir, "index"), index)
+        except FileNotFoundError:
+            pass  # no index yet: git starts from an empty one
+        env = {"GIT_INDEX_FILE": index}
+        # Pathspecs come on stdin, NUL-separated: any file name, any number of them.
+        specs = [":(top)"] + [f":(top,exclude,literal){path}" for path in left_out]
+        common = {"git_dir": code.git_dir, "work_tree": code.work_tree, "cwd": code.work_tree, "env": env}
+        run_git(
+            [
+                # The copy must not talk to the user's fsmonitor daemon, nor split off
+                # a shared index into the repository.
+                "-c",
+                "core.fsmonitor=false",
+                "-c",
+                "core.splitIndex=false",
+                "add",
+                "-A",
+                "--pathspec-from-file=-",
+                "--pathspec-file-nul",
+            ],
+            input_bytes=b"\0".join(p.encode("utf-8", "surrogateescape") for p in specs),
+            **common,  # type: ignore[arg-type]
+        )
+        return Oid(run_git(["write-tree"], **common).decode().strip())  # type: ignore[arg-type]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _differences(code: Repository, old: Oid | None, new: Oid) -> tuple[list[str], list[str]]:
+    """Paths added or modified, and paths deleted, from tree ``old`` to tree ``new``."""
+    empty = hash_object(b"tree", b"", code.object_format)[0]
+    out = run_git(
+        ["diff-tree", "-r", "-z", "--no-renames", "--name-status", old or empty, new],
+        git_dir=code.git_dir,
+    )
+    items = out.split(b"\0")
+    changed: list[str] = []
+    deleted: list[str] = []
+    for status, path in zip(items[0::2], items[1::2]):
+        name = path.decode("utf-8", "surrogateescape")
+        (deleted if status == b"D" else changed).append(name)
+    return changed, deleted
 
 
 def copy_tree(source: Repository, target: Repository, tree: Oid) -> None:
     """Make ``tree`` and everything below it present in ``target``."""
     if target.odb.contains(tree):
         return
+    missing: list[Oid] = []
+    _collect_missing(source, target, tree, missing)
+    # In a partial clone, have git fetch what the work tree never needed, in one go.
+    source.odb.prefetch([oid for oid in missing if not source.odb.contains(oid)])
+    for oid in missing:
+        kind, data = source.odb.read(oid)
+        target.odb.write(kind, data)
+
+
+def _collect_missing(source: Repository, target: Repository, tree: Oid, out: list[Oid]) -> None:
+    """The objects of ``tree`` ``target`` lacks, children before their trees."""
     for entry in source.read_tree(tree).values():
         if entry.mode == MODE_TREE:
-            copy_tree(source, target, entry.oid)
-        elif entry.mode != 0o160000 and not target.odb.contains(entry.oid):
-            kind, data = source.odb.read(entry.oid)
-            target.odb.write(kind, data)
-    kind, data = source.odb.read(tree)
-    target.odb.write(kind, data)
+            if not target.odb.contains(entry.oid):
+                _collect_missing(source, target, entry.oid, out)
+        elif entry.mode != MODE_GITLINK and not target.odb.contains(entry.oid):
+            out.append(entry.oid)
+    out.append(tree)

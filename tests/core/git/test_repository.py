@@ -115,18 +115,73 @@ def test_compare_and_swap_loses_nothing_under_contention(tmp_path: Path) -> None
     git(repo.git_dir, "fsck", "--strict", "--no-dangling")
 
 
-def test_stale_lock_of_killed_writer_is_broken(tmp_path: Path) -> None:
+def _die_holding_the_lock(git_dir: str, commit: str) -> None:
+    """A gitrun writer killed (no cleanup at all) right after it created the ref's lock."""
+    from gitrun.core.git import refs
+
+    real_link = os.link
+
+    def link_then_die(src: str, dst: str) -> None:
+        real_link(src, dst)
+        os._exit(9)
+
+    refs.os.link = link_then_die  # type: ignore[assignment]
+    Repository(git_dir).refs.compare_and_swap("refs/gitrun/r", None, Oid(commit))
+
+
+def test_lock_of_a_killed_gitrun_writer_is_broken(tmp_path: Path) -> None:
     repo = Repository.init_bare(str(tmp_path / "store.git"))
     blob = repo.write_blob(b"x")
     commit = _commit(repo, repo.write_tree([TreeEntry("x", MODE_BLOB, blob)]))
+    child = multiprocessing.get_context("fork").Process(
+        target=_die_holding_the_lock, args=(repo.git_dir, commit)
+    )
+    child.start()
+    child.join()
+    assert child.exitcode == 9
     lock = Path(repo.common_dir) / "refs/gitrun/r.lock"
-    lock.parent.mkdir(parents=True)
-    lock.write_text("garbage")
-    old = os.path.getmtime(lock) - 60
-    os.utime(lock, (old, old))
+    assert lock.exists()  # left behind by the dead writer
     assert repo.refs.compare_and_swap("refs/gitrun/r", None, commit)
     assert repo.refs.read("refs/gitrun/r") == commit
     assert not lock.exists()
+
+
+def test_a_lock_held_by_c_git_is_never_broken(tmp_path: Path) -> None:
+    import subprocess
+
+    from gitrun.errors import RefConflict
+
+    repo = Repository.init_bare(str(tmp_path / "store.git"))
+    first = _commit(repo, repo.write_tree([TreeEntry("x", MODE_BLOB, repo.write_blob(b"x"))]))
+    second = _commit(repo, repo.write_tree([TreeEntry("y", MODE_BLOB, repo.write_blob(b"y"))]))
+    assert repo.refs.compare_and_swap("refs/gitrun/r", None, first)
+    lock = Path(repo.common_dir) / "refs/gitrun/r.lock"
+    # A real C git transaction holding the ref's lock (made old, as a slow update would be).
+    git_proc = subprocess.Popen(
+        ["git", f"--git-dir={repo.git_dir}", "update-ref", "--stdin"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert git_proc.stdin is not None and git_proc.stdout is not None
+    git_proc.stdin.write(f"start\nupdate refs/gitrun/r {second} {first}\nprepare\n")
+    git_proc.stdin.flush()
+    assert git_proc.stdout.readline().strip() == "start: ok"
+    assert git_proc.stdout.readline().strip() == "prepare: ok"
+    assert lock.exists()
+    os.utime(lock, (1, 1))
+    repo.refs.lock_timeout = 0.3  # type: ignore[attr-defined]
+    with pytest.raises(RefConflict, match="Another git process"):
+        repo.refs.compare_and_swap(
+            "refs/gitrun/r", first, _commit(repo, repo.read_commit(first).tree, (first,))
+        )
+    assert lock.exists()  # still git's
+    git_proc.stdin.write("commit\n")
+    git_proc.stdin.close()
+    assert git_proc.wait() == 0
+    assert repo.refs.read("refs/gitrun/r") == second  # git's update landed
+    third = _commit(repo, repo.read_commit(second).tree, (second,))
+    assert repo.refs.compare_and_swap("refs/gitrun/r", second, third)
 
 
 def test_dulwich_reads_what_we_write(tmp_path: Path) -> None:
