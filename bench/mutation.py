@@ -23,6 +23,9 @@ Modes:
   code rather than over the ~11 variants cosmic-ray makes of each binary operator);
 * full: ``--full`` runs every mutation (thousands per package: hours).
 
+Mutations inside annotations are left out: every module has ``from __future__ import
+annotations``, so annotations are never evaluated.
+
 Mutants listed in ``bench/mutation-equivalent.toml`` (known to change no behaviour,
 each with a reason) are not run, not counted, and listed.
 
@@ -90,6 +93,7 @@ class Mutant:
     operator: str
     occurrence: int
     line: int
+    column: int = 0
 
     @property
     def name(self) -> str:
@@ -138,13 +142,51 @@ def enumerate_mutants(package: str) -> list[Mutant]:
     for path in sorted((ROOT / "gitrun" / package).rglob("*.py")):
         nodes = list(ast_nodes(get_ast_from_path(path)))
         module = str(path.relative_to(ROOT))
+        # Annotations are never evaluated here: their mutants are equivalent, left out.
+        spans = annotation_spans(path.read_text())
         for name, operator in operators.items():
             occurrence = 0
             for node in nodes:
                 for start, _end in operator.mutation_positions(node):  # type: ignore[attr-defined]
-                    mutants.append(Mutant(module, name, occurrence, start[0]))
+                    mutant = Mutant(module, name, occurrence, start[0], start[1])
                     occurrence += 1
+                    if not in_annotation(spans, mutant):
+                        mutants.append(mutant)
     return mutants
+
+
+def annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Where the annotations are, in a module that never evaluates them
+    (``from __future__ import annotations``): mutating them changes nothing."""
+    import ast
+
+    tree = ast.parse(source)
+    lazy = any(
+        isinstance(node, ast.ImportFrom)
+        and node.module == "__future__"
+        and any(a.name == "annotations" for a in node.names)
+        for node in tree.body
+    )
+    if not lazy:
+        return []
+    found = []
+    for node in ast.walk(tree):
+        notes: list[ast.expr | None] = []
+        if isinstance(node, ast.arg):
+            notes.append(node.annotation)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            notes.append(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            notes.append(node.annotation)
+        for note in notes:
+            if note is not None and note.end_lineno is not None and note.end_col_offset is not None:
+                found.append(((note.lineno, note.col_offset), (note.end_lineno, note.end_col_offset)))
+    return found
+
+
+def in_annotation(spans: list[tuple[tuple[int, int], tuple[int, int]]], mutant: Mutant) -> bool:
+    at = (mutant.line, mutant.column)
+    return any(start <= at < end for start, end in spans)
 
 
 def sample(mutants: list[Mutant], count: int, seed: int) -> list[Mutant]:
