@@ -25,28 +25,18 @@ ROOT = Path(__file__).resolve().parents[3]
 
 CHILD = r"""
 import resource, signal, sys
-from contextlib import contextmanager
 from gitrun.core.artifacts.local import LocalBackend
 from gitrun.core.artifacts.store import ArtifactStore
+from tests.core.artifacts.stores import ProgressHook
 
-class LimitAfterStaging:
-    def wanted(self):
-        return True
+def limit_after_staging(description, moved, total):
+    if description.startswith("storing") and moved >= total:
+        # Staged whole: from now on, writing half of it again kills the process.
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (total // 2, total // 2))
 
-    @contextmanager
-    def bar(self, total, description):
-        moved = 0
-        def advance(count):
-            nonlocal moved
-            moved += count
-            if description.startswith("storing") and moved >= total:
-                # Staged whole: from now on, writing half of it again kills the process.
-                resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-                signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
-                resource.setrlimit(resource.RLIMIT_FSIZE, (total // 2, total // 2))
-        yield advance
-
-store = ArtifactStore(LocalBackend(sys.argv[1]), progress=LimitAfterStaging())
+store = ArtifactStore(LocalBackend(sys.argv[1]), progress=ProgressHook(limit_after_staging))
 print("STORED", store.put_file(sys.argv[2]), flush=True)
 """
 
