@@ -17,6 +17,7 @@ from gitrun.tracking.store import open_store
 def test_platform_python_and_package_differences_are_listed(in_repo: Path) -> None:
     with gitrun.start_run() as run:
         pass
+    gitrun.flush()  # the ended run is committed in the background: wait for it
     client = MlflowClient()
     run_id = run.info.run_id
     assert not [c for c in environment_changes(client, run_id) if c[0].startswith(("python", "platform"))]
