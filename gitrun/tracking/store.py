@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from array import array
+from collections.abc import Callable
 from typing import Any
 
 from gitrun.core import location as loc
@@ -67,6 +68,8 @@ class TrackingStore:
         self._env_blob: Oid | None = None
         self._parsed: dict[Oid, dict[str, Any]] = {}  # experiment records by blob id
         self._lock = threading.Lock()
+        # Where new run ids come from; tests inject ids that share a prefix.
+        self.new_run_id: Callable[[], str] = lambda: uuid.uuid4().hex
         recover(self.records)
 
     @property
@@ -258,7 +261,7 @@ class TrackingStore:
                 f"The experiment {experiment_id} must be in the 'active' state. Current state is "
                 f"{experiment.lifecycle_stage}."
             )
-        run_id = uuid.uuid4().hex
+        run_id = self.new_run_id()
         name = run_name or tags.get("mlflow.runName") or names.generate()
         tags = {**tags, "mlflow.runName": name}
         user = tags.get("mlflow.user") or source.user()

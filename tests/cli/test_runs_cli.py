@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,8 +19,11 @@ from gitrun.cli.main import cli
 from gitrun.errors import InvalidParameterValue, ResourceDoesNotExist
 from gitrun.tracking import details
 from gitrun.tracking import entities as ent
+from gitrun.tracking.store import open_store
 
 pytestmark = pytest.mark.usefixtures("in_repo")
+# The `gitrun` command, run by this interpreter (whatever is on PATH).
+GITRUN = [sys.executable, "-m", "gitrun.cli"]
 
 
 def run_cli(*args: str) -> Result:
@@ -170,24 +175,29 @@ def test_show_lists_artifacts_and_inputs(in_repo: Path) -> None:
     assert "notes/readme.txt" in text and "data.csv" in text and "Artifacts: (none)" not in text
 
 
-def test_show_resolves_prefixes_like_git(runs: dict[str, str]) -> None:
+def test_show_resolves_prefixes_like_git(in_repo: Path) -> None:
+    # Ids injected so that they share prefixes of every length that matters.
+    ids = ["abcdef01" + "0" * 23 + "1", "abcdef01" + "0" * 23 + "2", "abc9" + "0" * 28]
+    store = open_store(None)
+    store.new_run_id = iter(ids).__next__
+    client = MlflowClient()
+    assert [client.create_run("0").info.run_id for _ in ids] == ids
+    for prefix, matches in (("ABCDEF01", ids[:2]), ("abc", ids), (ids[0][:-1], ids[:2])):
+        with pytest.raises(InvalidParameterValue, match="ambiguous") as excinfo:
+            CliRunner().invoke(cli, ["show", prefix], catch_exceptions=False)
+        assert set(re.findall(r"[0-9a-f]{32}", excinfo.value.message)) == set(matches)
+    for prefix, run_id in (("abc9", ids[2]), (ids[0], ids[0]), (ids[1].upper(), ids[1])):
+        assert run_id in run_cli("show", prefix).output
     with pytest.raises(ResourceDoesNotExist, match="no run id starts with 'zzzz'"):
         CliRunner().invoke(cli, ["show", "zzzz"], catch_exceptions=False)
-    ids = list(runs.values())
-    shared = next((a[:1] for a in ids for b in ids if a != b and a[:1] == b[:1]), None)
-    if shared is not None:
-        with pytest.raises(InvalidParameterValue, match="ambiguous"):
-            CliRunner().invoke(cli, ["show", shared], catch_exceptions=False)
 
 
 def test_errors_exit_1_with_a_message(runs: dict[str, str], in_repo: Path) -> None:
-    proc = subprocess.run(
-        ["gitrun", "show", "zzzz"], cwd=in_repo, capture_output=True, text=True, check=False
-    )
+    proc = subprocess.run([*GITRUN, "show", "zzzz"], cwd=in_repo, capture_output=True, text=True, check=False)
     assert proc.returncode == 1
     assert proc.stderr.strip() == "gitrun: error: no run id starts with 'zzzz'"
     proc = subprocess.run(
-        ["gitrun", "runs", "ls", "--filter", "metrics.a = 'x'"],
+        [*GITRUN, "runs", "ls", "--filter", "metrics.a = 'x'"],
         cwd=in_repo,
         capture_output=True,
         text=True,

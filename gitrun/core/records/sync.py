@@ -330,10 +330,13 @@ def push(
         status = _push_once(repo, remote, log_commit)
         if status == "ok":
             new_tree = apply_patch(repo, state_tree, patch)
+            # The remote now holds exactly `local`: make it a parent, so that the next
+            # merge of the remote's state into the local ref has `local` as its base
+            # (with no common ancestor, a tag deleted here would come back).
             new_state = repo.write_commit(
                 Commit(
                     new_tree,
-                    (state,) if state else (),
+                    (state, local) if state else (local,),
                     who,
                     who,
                     f"gitrun: runs of {remote} at log {log_commit}\n",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import random
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,3 +83,25 @@ def flip_byte(spec: StoreSpec, store: ArtifactStore, key: str, offset: int = 0) 
 
 def tree_size(store: ArtifactStore) -> int:
     return sum(store.backend.size(k) for k in store.backend.iter_keys("objects"))
+
+
+class ProgressHook:
+    """A progress reporter (always wanted) calling ``hook(description, moved, total)``
+    each time bytes move: lets a test act at a chosen point of a transfer."""
+
+    def __init__(self, hook: Callable[[str, int, int], None]) -> None:
+        self.hook = hook
+
+    def wanted(self) -> bool:
+        return True
+
+    @contextmanager
+    def bar(self, total: int, description: str) -> Iterator[Callable[[int], None]]:
+        moved = 0
+
+        def advance(count: int) -> None:
+            nonlocal moved
+            moved += count
+            self.hook(description, moved, total)
+
+        yield advance

@@ -21,27 +21,16 @@ ROOT = Path(__file__).resolve().parents[3]
 # the write, says so and then hangs: the parent SIGKILLs it at that point.
 CHILD = r"""
 import sys, time
-from contextlib import contextmanager
 from gitrun.core.artifacts.store import ArtifactStore
-from tests.core.artifacts.stores import StoreSpec
+from tests.core.artifacts.stores import ProgressHook, StoreSpec
 
-class StopHalfway:
-    def wanted(self):
-        return True
-
-    @contextmanager
-    def bar(self, total, description):
-        moved = 0
-        def advance(count):
-            nonlocal moved
-            moved += count
-            if description.split()[0] in ("storing", "uploading") and moved >= total // 2:
-                print("HALFWAY", description, moved, flush=True)
-                time.sleep(600)
-        yield advance
+def stop_halfway(description, moved, total):
+    if description.split()[0] in ("storing", "uploading") and moved >= total // 2:
+        print("HALFWAY", description, moved, flush=True)
+        time.sleep(600)
 
 spec = StoreSpec.from_json(sys.argv[1])
-ArtifactStore(spec.open(), progress=StopHalfway()).put_file(sys.argv[2])
+ArtifactStore(spec.open(), progress=ProgressHook(stop_halfway)).put_file(sys.argv[2])
 print("FINISHED", flush=True)
 """
 
