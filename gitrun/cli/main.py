@@ -25,7 +25,7 @@ from gitrun.cli.commands import (
     show,
     sync,
 )
-from gitrun.cli.context import CliContext
+from gitrun.cli.context import CliContext, terminal_width, want_color
 from gitrun.cli.errors import run_guarded
 
 
@@ -42,13 +42,61 @@ from gitrun.cli.errors import run_guarded
     envvar="GITRUN_TRACKING_URI",
     help="Repository or standalone store to use [env: GITRUN_TRACKING_URI].",
 )
-@click.option("--color/--no-color", default=None, help="Colour output (default: only on a terminal).")
+@click.option(
+    "--color/--no-color", default=None, help="Colour output (default: on a terminal, unless NO_COLOR is set)."
+)
+@click.option(
+    "--no-pager",
+    is_flag=True,
+    envvar="GITRUN_NO_PAGER",
+    help="Do not page long output (default pager: GITRUN_PAGER, core.pager, PAGER, less).",
+)
 @click.pass_context
-def cli(ctx: click.Context, directory: str | None, tracking_uri: str | None, color: bool | None) -> None:
-    """Experiment tracking and reproducibility, stored in git."""
+def cli(
+    ctx: click.Context, directory: str | None, tracking_uri: str | None, color: bool | None, no_pager: bool
+) -> None:
+    """Experiment tracking and reproducibility, stored in git.
+
+    \b
+    Which run is best, and did it converge?
+      gitrun runs ls -e EXP --order-by "metrics.val_acc DESC"    leaderboard
+      gitrun compare @ @~1                                       the two newest runs
+      gitrun plot RUN... val_loss                                curves in the terminal
+      gitrun metrics RUN val_loss                                every point
+    RUN is an id, a unique id prefix, a run name, latest (or @) or @~N.
+    """
     if directory:
         os.chdir(directory)
-    ctx.obj = CliContext(tracking_uri, color if color is not None else sys.stdout.isatty())
+    ctx.obj = CliContext(tracking_uri, want_color(color), width=terminal_width(), pager=not no_pager)
+    _quiet_warnings()
+
+
+def _quiet_warnings() -> None:
+    """gitrun's warnings as one line on stderr, not Python's "file:line: UserWarning" form."""
+    import warnings
+
+    def show(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
+        text = str(message)
+        click.echo(text if text.startswith("gitrun:") else f"gitrun: warning: {text}", err=True)
+
+    warnings.showwarning = show  # type: ignore[assignment]
+
+
+@click.command("help")
+@click.argument("command", nargs=-1)
+@click.pass_context
+def help_cmd(ctx: click.Context, command: tuple[str, ...]) -> None:
+    """Show help for gitrun or one of its commands (gitrun help runs ls)."""
+    target: click.Command = cli
+    parent = ctx.parent
+    names = ["gitrun"]
+    for name in command:
+        sub = target.get_command(ctx, name) if isinstance(target, click.Group) else None
+        if sub is None:
+            raise click.UsageError(f"no such command: {' '.join([*names[1:], name])} (see `gitrun help`)")
+        target, names = sub, [*names, name]
+    with click.Context(target, info_name=" ".join(names), parent=parent) as sub_ctx:
+        click.echo(target.get_help(sub_ctx))
 
 
 cli.add_command(demo.demo)
@@ -68,6 +116,7 @@ cli.add_command(pull.pull)
 cli.add_command(gc.gc)
 cli.add_command(fsck.fsck)
 cli.add_command(config.config)
+cli.add_command(help_cmd)
 
 
 def _invoke() -> None:

@@ -47,3 +47,11 @@ def fetch(client: Client, remote: str) -> sync.SyncResult:
 def nothing_to_push(client: Client, remote: str) -> bool:
     """True when the remote, as last seen, holds exactly our runs (a cheap local check)."""
     return sync.in_sync(client.store.records, remote)
+
+
+def remote_names(client: Client) -> list[str]:
+    """The git remotes of the repository holding the runs (none for a standalone store)."""
+    from gitrun.core.git.cli import run_git_status
+
+    code, out, _ = run_git_status(["remote"], git_dir=client.store.repo.common_dir)
+    return out.decode().split() if code == 0 else []

@@ -207,6 +207,21 @@ class RunIndex:
         token = paging.encode_token(offset + limit, key) if len(found) > limit else None
         return Page(found[:limit], token)
 
+    def read(self, operation: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a read-only ``operation`` on the up-to-date index, in one read transaction.
+
+        For queries the methods here do not cover (counts and aggregates, see
+        :mod:`gitrun.core.index.tables`); ``operation`` must not write.
+        """
+
+        def run(conn: sqlite3.Connection) -> T:
+            self._update(conn)
+            with _snapshot(conn):
+                return operation(conn)
+
+        with self._lock:
+            return self._guarded(run)
+
     def run_ids_with_prefix(self, prefix: str, limit: int = 20) -> list[str]:
         """Ids of runs (any lifecycle stage) starting with ``prefix``, at most ``limit``."""
 
