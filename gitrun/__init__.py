@@ -103,6 +103,7 @@ __all__ = [
     "set_tags",
     "set_tracking_uri",
     "start_run",
+    "metric_histories",
 ]
 
 # Submodules that `import mlflow` code reaches as attributes (mlflow.entities.Metric,
@@ -153,6 +154,16 @@ def autolog(
         silent=silent,
         extra_tags=extra_tags,
     )
+
+
+def metric_histories(run_ids: object, keys: object = None) -> object:
+    """The metric series of several runs as one pandas DataFrame in long format
+    (``run_id, run_name, key, step, timestamp, value``); see
+    :func:`gitrun.tracking.histories.metric_histories`."""
+    from gitrun.tracking.fluent.context import _client
+    from gitrun.tracking.histories import metric_histories as frame
+
+    return frame(run_ids, keys, client=_client())  # type: ignore[arg-type]
 
 
 def __getattr__(name: str) -> object:

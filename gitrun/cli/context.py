@@ -35,6 +35,8 @@ class CliContext:
     """Terminal columns to fit tables into; None when stdout is not a terminal."""
     pager: bool = True
     """False with ``--no-pager``."""
+    color_flag: bool | None = None
+    """``--color`` (True) or ``--no-color`` (False) when given."""
     _client: Client | None = field(default=None, repr=False)
 
     @property

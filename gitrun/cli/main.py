@@ -13,11 +13,14 @@ from gitrun.cli.commands import (
     compare,
     config,
     demo,
+    diff,
     experiments,
     fsck,
     gc,
     hooks,
+    manage,
     metrics,
+    plot,
     pull,
     reproduce,
     run,
@@ -67,7 +70,9 @@ def cli(
     """
     if directory:
         os.chdir(directory)
-    ctx.obj = CliContext(tracking_uri, want_color(color), width=terminal_width(), pager=not no_pager)
+    ctx.obj = CliContext(
+        tracking_uri, want_color(color), width=terminal_width(), pager=not no_pager, color_flag=color
+    )
     _quiet_warnings()
 
 
@@ -117,6 +122,11 @@ cli.add_command(gc.gc)
 cli.add_command(fsck.fsck)
 cli.add_command(config.config)
 cli.add_command(help_cmd)
+runs.runs.add_command(runs.ls, "list")
+for _command in (manage.rm, manage.restore, manage.tag, manage.rename):
+    runs.runs.add_command(_command)
+cli.add_command(plot.plot)
+cli.add_command(diff.diff)
 
 
 def _invoke() -> None:

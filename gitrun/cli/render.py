@@ -203,7 +203,8 @@ def layout_table(
     for i, col in enumerate(columns):
         widest = max((cell_width(r[i]) for r in cells), default=0)
         cap = widest if col.keep else min(widest, col.limit)
-        natural.append(max(cap, min(cell_width(col.header), max(cap, _MIN_WIDTH)), 1))
+        head = cell_width(col.header)
+        natural.append(max(cap, head if col.keep else min(head, col.limit), 1))
     widths = list(natural)
     shown = list(range(count))
 
@@ -307,13 +308,15 @@ def _finite(data: Any) -> Any:
     return data
 
 
-def write_csv(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+def write_csv(columns: Sequence[str] | None, rows: Sequence[Sequence[Any]]) -> None:
+    """CSV with a header row (none when ``columns`` is None); floats exact (``repr``)."""
     import csv
     import io
 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
+    if columns is not None:
+        writer.writerow(columns)
     for row in rows:
         writer.writerow(["" if v is None else repr(v) if isinstance(v, float) else v for v in row])
     click.echo(out.getvalue(), nl=False)

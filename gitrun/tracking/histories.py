@@ -124,7 +124,7 @@ def metric_histories(
     return frame
 
 
-def downsample(steps: Sequence[int], values: Sequence[float], limit: int) -> tuple[list[int], list[float]]:
+def downsample(steps: Sequence[float], values: Sequence[float], limit: int) -> tuple[list[float], list[float]]:
     """At most ``limit`` points that keep a long curve's shape: each bucket's first,
     minimum and maximum points (so spikes survive), in step order."""
     if len(values) <= limit or limit < 3:
@@ -144,3 +144,36 @@ def downsample(steps: Sequence[int], values: Sequence[float], limit: int) -> tup
             keep.add(max(finite, key=lambda i: values[i]))
     order = sorted(keep)
     return [steps[i] for i in order], [values[i] for i in order]
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One series ready to draw: x values (steps, or seconds since the run started)."""
+
+    run_id: str
+    run_name: str
+    key: str
+    x: list[float]
+    y: list[float]
+
+
+def curves(
+    client: Client, runs: Sequence[ent.Run], keys: Sequence[str], *, x_axis: str = "step", limit: int = 2000
+) -> list[Curve]:
+    """The series of ``keys`` of each run (those it has), downsampled to ``limit``
+    points; ``x_axis`` is ``step`` or ``time`` (seconds since the run started)."""
+    out = []
+    for run in runs:
+        for key in keys:
+            history = client.get_metric_history(run.info.run_id, key)
+            if not history:
+                continue
+            if x_axis == "time":
+                ordered = sorted(history, key=lambda m: m.timestamp)
+                xs = [(m.timestamp - run.info.start_time) / 1000 for m in ordered]
+            else:
+                ordered = sorted(history, key=lambda m: (m.step, m.timestamp))
+                xs = [float(m.step) for m in ordered]
+            xs_down, ys = downsample(xs, [m.value for m in ordered], limit)
+            out.append(Curve(run.info.run_id, run.info.run_name, key, list(xs_down), ys))
+    return out
