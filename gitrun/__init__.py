@@ -93,6 +93,7 @@ __all__ = [
     "log_params",
     "log_stream",
     "log_text",
+    "metric_histories",
     "restore_run",
     "search_experiments",
     "search_runs",
@@ -103,7 +104,6 @@ __all__ = [
     "set_tags",
     "set_tracking_uri",
     "start_run",
-    "metric_histories",
 ]
 
 # Submodules that `import mlflow` code reaches as attributes (mlflow.entities.Metric,

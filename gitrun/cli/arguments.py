@@ -61,5 +61,9 @@ def check_keys(runs: Sequence[Any], keys: Sequence[str]) -> None:
         raise InvalidParameterValue(
             f"no metric '{key}' in {which}"
             + (f"; did you mean {close[0]}?" if close else "")
-            + (f" (metrics: {', '.join(present[:12])}{', ...' if len(present) > 12 else ''})" if present else " (it has no metrics)")
+            + (
+                f" (metrics: {', '.join(present[:12])}{', ...' if len(present) > 12 else ''})"
+                if present
+                else " (it has no metrics)"
+            )
         )

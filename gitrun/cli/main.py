@@ -70,6 +70,7 @@ def cli(
     """
     if directory:
         os.chdir(directory)
+    ctx.color = want_color(color)  # click.echo keeps or strips ANSI codes by this
     ctx.obj = CliContext(
         tracking_uri, want_color(color), width=terminal_width(), pager=not no_pager, color_flag=color
     )

@@ -57,8 +57,9 @@ def paged(enabled: bool) -> Iterator[None]:
         return
     assert proc.stdin is not None
     original = sys.stdout
-    sys.stdout = io.TextIOWrapper(proc.stdin, encoding=original.encoding or "utf-8", errors="replace",
-                                  line_buffering=False)
+    sys.stdout = io.TextIOWrapper(
+        proc.stdin, encoding=original.encoding or "utf-8", errors="replace", line_buffering=False
+    )
     try:
         yield
     except BrokenPipeError:

@@ -281,7 +281,9 @@ def print_table(
 
 def hidden_note(hidden: Sequence[str]) -> str:
     shown = ", ".join(hidden[:4]) + (", ..." if len(hidden) > 4 else "")
-    return f"({len(hidden)} more column(s) do not fit: {shown}; --columns picks, --no-pager | less -S shows all)"
+    return (
+        f"({len(hidden)} more column(s) do not fit: {shown}; --columns picks, --no-pager | less -S shows all)"
+    )
 
 
 def echo(text: str = "", *, color: bool = False, err: bool = False, **kwargs: Any) -> None:

@@ -42,7 +42,7 @@ class CodeState:
                 f"commit {self.commit} (committed after the run; recorded on "
                 f"{(self.recorded_commit or '(none)')[:12]} + uncommitted changes)"
             )
-        return f"commit {self.commit}" + (" + uncommitted changes (recorded)" if self.dirty else ", clean")
+        return f"commit {self.commit}" + (" + uncommitted changes recorded" if self.dirty else ", clean")
 
 
 def code_state(run: ent.Run) -> CodeState:

@@ -333,4 +333,6 @@ class PagedList(list[T], Generic[T]):
             return html.experiments_html(self)
         if all(isinstance(i, Run) for i in self):
             return html.runs_html(self)
-        return html.html.escape(repr(list(self)))
+        import html as escaping
+
+        return escaping.escape(repr(list(self)))

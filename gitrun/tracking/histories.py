@@ -43,7 +43,9 @@ def summarize(key: str, history: Sequence[ent.Metric]) -> SeriesSummary | None:
     last = max(history, key=lambda m: (m.step, m.timestamp))
     finite = [m for m in history if not math.isnan(m.value)]
     if not finite:
-        return SeriesSummary(key, len(history), last.value, last.step, math.nan, last.step, math.nan, last.step)
+        return SeriesSummary(
+            key, len(history), last.value, last.step, math.nan, last.step, math.nan, last.step
+        )
     low = min(finite, key=lambda m: (m.value, m.step))
     high = max(finite, key=lambda m: (m.value, -m.step))
     return SeriesSummary(key, len(history), last.value, last.step, low.value, low.step, high.value, high.step)
@@ -105,7 +107,9 @@ def metric_histories(
     except ImportError:
         from gitrun.errors import InvalidParameterValue
 
-        raise InvalidParameterValue("metric_histories returns a pandas DataFrame: pip install pandas") from None
+        raise InvalidParameterValue(
+            "metric_histories returns a pandas DataFrame: pip install pandas"
+        ) from None
     client = client or Client()
     ids = [run_ids] if isinstance(run_ids, str) else list(run_ids)
     wanted = [keys] if isinstance(keys, str) else list(keys or [])
@@ -124,7 +128,9 @@ def metric_histories(
     return frame
 
 
-def downsample(steps: Sequence[float], values: Sequence[float], limit: int) -> tuple[list[float], list[float]]:
+def downsample(
+    steps: Sequence[float], values: Sequence[float], limit: int
+) -> tuple[list[float], list[float]]:
     """At most ``limit`` points that keep a long curve's shape: each bucket's first,
     minimum and maximum points (so spikes survive), in step order."""
     if len(values) <= limit or limit < 3:

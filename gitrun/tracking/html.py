@@ -27,7 +27,9 @@ def _time(ms: int | None) -> str:
 
 def _table(head: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     th = "".join(f'<th style="{_CELL}">{_esc(h)}</th>' for h in head)
-    body = "".join("<tr>" + "".join(f'<td style="{_CELL}">{_esc(c)}</td>' for c in row) + "</tr>" for row in rows)
+    body = "".join(
+        "<tr>" + "".join(f'<td style="{_CELL}">{_esc(c)}</td>' for c in row) + "</tr>" for row in rows
+    )
     return f'<table style="{_STYLE}"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
 
 

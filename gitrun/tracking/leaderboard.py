@@ -33,7 +33,8 @@ class KeySplit:
 def split_keys(runs: Sequence[ent.Run], entity: str) -> KeySplit:
     """``entity`` is ``params``, ``metrics`` or ``tags``."""
     maps = [getattr(r.data, entity) for r in runs]
-    varying, constant = [], []
+    varying: list[str] = []
+    constant: list[str] = []
     for key in sorted({k for m in maps for k in m}):
         values = [m.get(key) for m in maps]
         first = values[0]

@@ -13,6 +13,7 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -250,7 +251,7 @@ def match_children(
     same params, then same name; each reproduced run is used once."""
     free = list(candidates)
     pairs: list[tuple[ent.Run, ent.Run | None]] = []
-    tests = (
+    tests: tuple[Callable[[ent.Run, ent.Run], bool], ...] = (
         lambda o, c: o.info.run_name == c.info.run_name and o.data.params == c.data.params,
         lambda o, c: o.data.params == c.data.params and bool(o.data.params),
         lambda o, c: o.info.run_name == c.info.run_name,
@@ -351,7 +352,8 @@ def prune_worktrees(client: Client, *, force: bool = False) -> tuple[list[str], 
     from gitrun.core.git.cli import run_git_status
 
     repo = client.store.repo
-    removed, kept = [], []
+    removed: list[str] = []
+    kept: list[str] = []
     for tree in worktrees(client):
         if tree.run_id is None:
             continue

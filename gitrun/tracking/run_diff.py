@@ -72,9 +72,7 @@ class Change:
 def changes(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     """Keys whose value differs (None where a side lacks the key), sorted."""
     return [
-        Change(k, old.get(k), new.get(k))
-        for k in sorted(set(old) | set(new))
-        if old.get(k) != new.get(k)
+        Change(k, old.get(k), new.get(k)) for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)
     ]
 
 

@@ -70,8 +70,8 @@ def resolve_run(store: TrackingStore, text: str, experiment_ids: Sequence[str] |
             f"{len(named)} runs are named '{text}' ({shown}, newest first): give an id prefix instead"
         )
     raise ResourceDoesNotExist(
-        f"no run has the id, id prefix or name '{text}' (see `gitrun runs ls`; latest or @~N name "
-        "the newest runs)"
+        f"no run id starts with '{text}' and no run is named so (see `gitrun runs ls`; latest or @~N "
+        "name the newest runs)"
     )
 
 

@@ -83,9 +83,14 @@ def test_verify_fails_when_metrics_differ(in_repo: Path, tmp_path: Path) -> None
     run_id = gitrun_runs(in_repo)[0]
     proc = gitrun_cli(in_repo, "reproduce", run_id, "--dir", str(tmp_path / "r"), "--run", "--verify")
     assert proc.returncode == 1
-    assert "DIFFERENT" in proc.stdout and "metric(s) differ: x" in proc.stderr
+    assert "DIFFERENT" in proc.stdout and "1 metric series differ: " in proc.stderr and "/x" in proc.stderr
     checkout = gitrun_cli(in_repo, "checkout", run_id, "--dir", str(tmp_path / "r"))
-    assert checkout.returncode == 1 and "not empty" in checkout.stderr
+    assert checkout.returncode == 0 and checkout.stdout.startswith("Reusing the worktree of run")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "keep.txt").write_text("x")
+    refused = gitrun_cli(in_repo, "checkout", run_id, "--dir", str(other))
+    assert refused.returncode == 1 and "not empty" in refused.stderr
 
 
 def gitrun_runs(repo: Path) -> list[str]:

@@ -58,7 +58,8 @@ def ls(run: str, path: str | None, as_json: bool) -> int:
         else:
             top = ", ".join(f.path + ("/" if f.is_dir else "") for f in obj.client.list_artifacts(run_id)[:8])
             raise ResourceDoesNotExist(
-                f"run {run_id[:8]} has no artifact or folder '{path}'" + (f" (top level: {top})" if top else " (it has no artifacts)")
+                f"run {run_id[:8]} has no artifact or folder '{path}'"
+                + (f" (top level: {top})" if top else " (it has no artifacts)")
             )
     if as_json:
         render.write_json(

@@ -31,7 +31,9 @@ def change(first: Any, last: Any) -> str:
     return text
 
 
-def _section(title: str, rows: list[list[str]], headers: list[str], *, marked: list[int], numeric: bool) -> None:
+def _section(
+    title: str, rows: list[list[str]], headers: list[str], *, marked: list[int], numeric: bool
+) -> None:
     obj = cli_context()
     cols = [render.Column(""), *(render.Column(h, right=numeric) for h in headers)]
     render.print_table(cols, rows, color=obj.color, title=title, marked=marked)
@@ -65,10 +67,12 @@ def compare(runs: tuple[str, ...], as_json: bool, as_md: bool, all_rows: bool) -
     found = [det.run_details(obj.client.store, obj.run_id(r)) for r in names]
     result = det.compare(found)
     histories_of = [
-        {k: obj.client.get_metric_history(d.run.info.run_id, k) for k in sorted(d.run.data.metrics)} for d in found
+        {k: obj.client.get_metric_history(d.run.info.run_id, k) for k in sorted(d.run.data.metrics)}
+        for d in found
     ]
     summaries = [
-        {k: s for k, h in per_run.items() if (s := histories.summarize(k, h)) is not None} for per_run in histories_of
+        {k: s for k, h in per_run.items() if (s := histories.summarize(k, h)) is not None}
+        for per_run in histories_of
     ]
     series = [{k: [m.value for m in h] for k, h in per_run.items()} for per_run in histories_of]
     if output == "json":
@@ -116,16 +120,19 @@ def compare(runs: tuple[str, ...], as_json: bool, as_md: bool, all_rows: bool) -
             click.echo("Metrics: " + ("(same in every run)" if result.metrics else "(none)"))
         if hidden:
             click.echo(f"({hidden} params/metrics with the same value everywhere; --all-rows shows them)")
-        for title, rows, empty in (
+        for title, found_rows, empty in (
             ("Code", result.code, "(not recorded)"),
             ("Environment", result.environment, "(not recorded)"),
             ("Package versions that differ", result.packages, "(none)"),
         ):
-            if not rows:
+            if not found_rows:
                 click.echo(f"{title}: {empty}")
                 continue
-            cells = [[render.display_text(r.key), *(render.fmt_cell(v) for v in r.values)] for r in rows]
-            _section(title, cells, headers, marked=[i for i, r in enumerate(rows) if r.differs], numeric=False)
+            cells = [
+                [render.display_text(r.key), *(render.fmt_cell(v) for v in r.values)] for r in found_rows
+            ]
+            marks = [i for i, r in enumerate(found_rows) if r.differs]
+            _section(title, cells, headers, marked=marks, numeric=False)
     return 0
 
 
@@ -144,7 +151,19 @@ def _metric_rows(
         per_run = [s.get(key) for s in summaries]
         if not any(s is not None and s.points > 1 for s in per_run):
             continue
-        rows.append(["  min @step", *(f"{render.fmt_value(s.minimum)} @{s.min_step}" if s else "" for s in per_run), ""])
-        rows.append(["  max @step", *(f"{render.fmt_value(s.maximum)} @{s.max_step}" if s else "" for s in per_run), ""])
+        rows.append(
+            [
+                "  min @step",
+                *(f"{render.fmt_value(s.minimum)} @{s.min_step}" if s else "" for s in per_run),
+                "",
+            ]
+        )
+        rows.append(
+            [
+                "  max @step",
+                *(f"{render.fmt_value(s.maximum)} @{s.max_step}" if s else "" for s in per_run),
+                "",
+            ]
+        )
         rows.append(["  curve", *(render.sparkline(h.get(key, []), 16) for h in series), ""])
     return rows, marks

@@ -1,4 +1,4 @@
-"""``gitrun diff A B [-- PATH...]``: how two runs' code differs (git's diff), or their params / environment."""
+"""``gitrun diff A B [-- PATH...]``: how two runs' code differs (git's diff), or params, environment."""
 
 from __future__ import annotations
 
@@ -75,8 +75,11 @@ def _print_changes(found: Sequence[Any], a: Any, b: Any, what: str) -> int:
         f"{b.run.info.run_id[:8]} {render.display_text(b.run.info.run_name)}",
     ]
     rows = [
-        [render.display_text(c.key), "(absent)" if c.old is None else render.fmt_cell(c.old),
-         "(absent)" if c.new is None else render.fmt_cell(c.new)]
+        [
+            render.display_text(c.key),
+            "(absent)" if c.old is None else render.fmt_cell(c.old),
+            "(absent)" if c.new is None else render.fmt_cell(c.new),
+        ]
         for c in found
     ]
     render.print_table(head, rows, color=obj.color)

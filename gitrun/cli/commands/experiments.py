@@ -95,7 +95,10 @@ def rename(experiment: str, new_name: str) -> int:
     obj = cli_context()
     experiment_id = obj.experiment_id(experiment)
     obj.client.rename_experiment(experiment_id, new_name)
-    click.echo(f"renamed experiment {experiment_id}: {render.display_text(experiment)} -> {render.display_text(new_name)}")
+    click.echo(
+        f"renamed experiment {experiment_id}: {render.display_text(experiment)} -> "
+        f"{render.display_text(new_name)}"
+    )
     return 0
 
 

@@ -31,7 +31,11 @@ def local_time(ms: int) -> str:
 @click.option("--json", "as_json", is_flag=True, help="JSON: a list of points.")
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new points while a run is RUNNING.")
 @click.option(
-    "--interval", type=click.FloatRange(min=0.1), default=2.0, show_default=True, help="--follow: seconds between checks."
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=2.0,
+    show_default=True,
+    help="--follow: seconds between checks.",
 )
 def metrics(
     args: tuple[str, ...],
@@ -95,7 +99,14 @@ def _csv_row(p: Any) -> list[Any]:
 
 
 def _cells(p: Any) -> list[str]:
-    return [p.run_id[:8], render.display_text(p.run_name), render.display_text(p.key), str(p.step), local_time(p.timestamp), repr(p.value)]
+    return [
+        p.run_id[:8],
+        render.display_text(p.run_name),
+        render.display_text(p.key),
+        str(p.step),
+        local_time(p.timestamp),
+        repr(p.value),
+    ]
 
 
 _TABLE = [
@@ -117,7 +128,9 @@ def _table(obj: Any, points: Sequence[Any], follow: bool) -> None:
             click.echo(line)
 
 
-def _follow(obj: Any, runs: Sequence[Any], keys: Sequence[str], seen: Sequence[Any], interval: float, *, csv: bool) -> None:
+def _follow(
+    obj: Any, runs: Sequence[Any], keys: Sequence[str], seen: Sequence[Any], interval: float, *, csv: bool
+) -> None:
     """Poll until no followed run is RUNNING, printing each new point once."""
     import sys
 

@@ -16,9 +16,17 @@ from gitrun.errors import GitrunError
 @click.argument("args", nargs=-1, required=True, metavar="RUN... KEY...")
 @click.option("-k", "--key", "keys", multiple=True, help="A metric key (repeatable).")
 @click.option("--children", is_flag=True, help="Plot the runs' child runs too (a sweep's trials).")
-@click.option("--png", "png", type=click.Path(dir_okay=False), help="Write a PNG here instead (needs matplotlib).")
-@click.option("--x", "x_axis", type=click.Choice(["step", "time"]), default="step", show_default=True,
-              help="x axis: the step, or seconds since each run started.")
+@click.option(
+    "--png", "png", type=click.Path(dir_okay=False), help="Write a PNG here instead (needs matplotlib)."
+)
+@click.option(
+    "--x",
+    "x_axis",
+    type=click.Choice(["step", "time"]),
+    default="step",
+    show_default=True,
+    help="x axis: the step, or seconds since each run started.",
+)
 @click.option("--width", type=click.IntRange(min=20), help="Columns (terminal) or pixels/100 (PNG).")
 @click.option("--height", type=click.IntRange(min=5), help="Rows (terminal) or pixels/100 (PNG).")
 def plot(
@@ -46,7 +54,11 @@ def plot(
         present = sorted({k for r in runs for k in r.data.metrics})
         raise click.UsageError(
             "name the metric(s) to plot after the runs"
-            + (f", e.g. gitrun plot {args[0]} {present[0]} (metrics: {', '.join(present[:10])})" if present else "")
+            + (
+                f", e.g. gitrun plot {args[0]} {present[0]} (metrics: {', '.join(present[:10])})"
+                if present
+                else ""
+            )
         )
     check_keys(runs, wanted)
     found = curves(obj.client, runs, wanted, x_axis=x_axis)
@@ -85,9 +97,11 @@ def _title(found: Sequence[Any]) -> str:
 def terminal_plot(found: Sequence[Any], *, size: tuple[int, int], color: bool, x_axis: str) -> str:
     """The curves drawn with plotext, as text (ANSI colours only when ``color``)."""
     try:
-        import plotext
+        import plotext  # type: ignore[import-untyped]
     except ImportError:
-        raise GitrunError("terminal plots need plotext: pip install 'gitrun[plot]' (or use --png FILE)") from None
+        raise GitrunError(
+            "terminal plots need plotext: pip install 'gitrun[plot]' (or use --png FILE)"
+        ) from None
     fig = plotext.figure
     fig.clear()
     fig.plot_size(*size)

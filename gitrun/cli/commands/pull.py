@@ -29,10 +29,11 @@ def pull(address: str, output: str | None) -> int:
     if address in sharing.remote_names(client):
         raise InvalidParameterValue(
             f"'{address}' is a git remote: runs come with `gitrun fetch {address}` (and go with "
-            f"`gitrun push {address}`); `gitrun pull` fetches one artifact, by digest (sha256:...) or RUN:PATH"
+            f"`gitrun push {address}`); `gitrun pull` fetches one artifact, by digest (sha256:...) "
+            "or RUN:PATH"
         )
     run_part, sep, path = address.partition(":")
-    if sep and run_part != "sha256":
+    if sep and not _looks_like_digest(run_part, path):
         if not path:
             raise InvalidParameterValue(f"{address!r}: give a path after the colon, e.g. {run_part}:model.pkl")
         written = client.download_artifacts(obj.run_id(run_part), path, output or ".")
@@ -43,11 +44,31 @@ def pull(address: str, output: str | None) -> int:
     from gitrun.tracking.artifacts.objects import resolve_digest
     from gitrun.tracking.artifacts.stores import stores_for
 
+    note = ""
     if output is None:
         digest = resolve_digest(stores_for(client.store), address)
         output = logged_name(client.store, digest)
         if output is None:
-            click.echo(f"gitrun: no run names object {digest.short()}; writing it as {digest.hexdigest[:12]}", err=True)
-    written, files = pull_object(client.store, address, output)
-    click.echo(f"{written}" if files == 1 and not written.is_dir() else f"{written} ({files} files)")
+            note = " (no run names this object: written under its digest)"
+    target, files = pull_object(client.store, address, output)
+    click.echo((f"{target}" if files == 1 and not target.is_dir() else f"{target} ({files} files)") + note)
     return 0
+
+
+def _looks_like_digest(prefix: str, rest: str) -> bool:
+    """``sha256:9f86...`` (or another algorithm's name and hex), not ``RUN:PATH``."""
+    import re
+
+    return bool(re.fullmatch(r"[a-z][a-z0-9]*", prefix) and re.fullmatch(r"[0-9a-fA-F]{8,}", rest)) and (
+        prefix == "sha256" or not _is_run(prefix)
+    )
+
+
+def _is_run(text: str) -> bool:
+    from gitrun.errors import GitrunError
+
+    try:
+        cli_context().run_id(text)
+    except GitrunError:
+        return False
+    return True

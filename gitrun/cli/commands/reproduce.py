@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import shlex
 
+from typing import TYPE_CHECKING
+
 import click
 
 from gitrun.cli.context import cli_context
+
+if TYPE_CHECKING:
+    from gitrun.tracking.client import Client
+    from gitrun.tracking.reproduce import Checkout
 
 
 def _echo_checkout(checkout: object) -> None:
@@ -37,12 +43,10 @@ def _echo_checkout(checkout: object) -> None:
         click.echo("  environment: same Python, platform and packages as the run")
 
 
-def checkout_or_reuse(client: object, run_id: str, directory: str | None) -> object:
+def checkout_or_reuse(client: Client, run_id: str, directory: str | None) -> Checkout:
     """The run's worktree: the existing one at that folder if it holds this run, else a new one."""
     from gitrun.tracking import reproduce
-    from gitrun.tracking.client import Client
 
-    assert isinstance(client, Client)
     reused = reproduce.reuse_checkout(client, run_id, directory)
     if reused is not None:
         click.echo(f"Reusing the worktree of run {run_id[:8]} in {reused.directory}")
@@ -149,7 +153,10 @@ def _report(checks: list, tolerance: float) -> int:  # type: ignore[type-arg]
         render.Column("result", keep=True),
     ]
     render.print_table(
-        cols, rows, color=obj.color, title=f"Metric series: original vs reproduction (tolerance {tolerance:g})"
+        cols,
+        rows,
+        color=obj.color,
+        title=f"Metric series: original vs reproduction (tolerance {tolerance:g})",
     )
     series = sum(len(r.metrics) for r in checks)
     points = sum(c.points[0] for r in checks for c in r.metrics)
@@ -163,7 +170,7 @@ def _report(checks: list, tolerance: float) -> int:  # type: ignore[type-arg]
     if missing or failed:
         return 1
     click.echo(
-        f"All metrics reproduced: {len(checks)} run{'s' if len(checks) != 1 else ''}, {series} series, "
-        f"{points:,} points."
+        f"All metrics reproduced. Checked {len(checks)} run{'s' if len(checks) != 1 else ''}, "
+        f"{series} series, {points:,} points."
     )
     return 0

@@ -48,7 +48,9 @@ class _RunCommand(click.Command):
                 hint = f" Did you mean `gitrun runs {' '.join(words)}`?"
             elif words and isinstance(parent, click.Group) and words[0] in parent.commands:
                 hint = f" Did you mean `gitrun {' '.join(words)}`?"
-            example = f"gitrun run -- {' '.join(words)}" if words else "gitrun run -P lr=0.1 -- python train.py"
+            example = (
+                f"gitrun run -- {' '.join(words)}" if words else "gitrun run -P lr=0.1 -- python train.py"
+            )
             raise click.UsageError(
                 f"gitrun run needs `--` before the command to record, e.g. {example}.{hint}", ctx
             )
@@ -117,7 +119,7 @@ def run(
         name = client.get_experiment(final.info.experiment_id).name
         where = f" in experiment {name} (set by the script)"
     click.echo(
-        f"gitrun: run {result.run_id[:8]} {final.info.run_name} {result.status} "
+        f"gitrun: run {result.run_id} {final.info.run_name} {result.status} "
         f"({exit_text(result.returncode)}){where}",
         err=True,
     )

@@ -399,7 +399,7 @@ def _print(
         result = render.layout_table(cols, cells, width=obj.width, color=obj.color, row_style=row_style)
         for line in result.lines:
             click.echo(line)
-        notes = []
+        notes: list[str] = []
         if total > len(found):
             notes.append(f"{render.fmt_count(len(found))} of {render.fmt_count(total)} runs (--limit)")
         else:
@@ -416,7 +416,9 @@ def _best_children(found: Sequence[Any], order: str, columns: Sequence[str], out
 
     key, ascending = _order(order)
     if not key.startswith("metrics."):
-        raise InvalidParameterValue(f"--best-child orders by a metric, e.g. 'metrics.val_acc DESC', not {order!r}")
+        raise InvalidParameterValue(
+            f"--best-child orders by a metric, e.g. 'metrics.val_acc DESC', not {order!r}"
+        )
     metric = key.partition(".")[2]
     sweeps = best_children(found, metric, ascending=ascending)
     if not sweeps:
@@ -490,7 +492,9 @@ def _groups(found: Sequence[Any], group_by: str, columns: Sequence[str], output:
     return _emit(head, rows, output, right=set(range(1, len(head))), keep={0})
 
 
-def _emit(head: list[str], rows: list[list[str]], output: str | None, *, right: set[int], keep: set[int]) -> int:
+def _emit(
+    head: list[str], rows: list[list[str]], output: str | None, *, right: set[int], keep: set[int]
+) -> int:
     from gitrun.cli.pager import paged
 
     obj = cli_context()

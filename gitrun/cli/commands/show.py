@@ -40,7 +40,7 @@ def details_json(details: Any, summaries: dict[str, Any]) -> dict[str, Any]:
 
 def status_text(run: Any) -> str:
     """``KILLED (SIGINT)``, ``FAILED (exit code 2)``."""
-    status = run.info.status
+    status = str(run.info.status)
     code = run.data.tags.get("gitrun.exit_code")
     if code is None or status == "FINISHED":
         return status
@@ -96,7 +96,10 @@ def _print(obj: Any, details: Any, summaries: dict[str, Any], curves: dict[str, 
     status = status_text(details.run)
     lines = [
         ("experiment", f"{name} ({info.experiment_id})" if name else info.experiment_id),
-        ("status", render.style(status, color, fg=render.status_style(info.status)) + f" ({info.lifecycle_stage})"),
+        (
+            "status",
+            render.style(status, color, fg=render.status_style(info.status)) + f" ({info.lifecycle_stage})",
+        ),
         ("user", render.display_text(info.user_id)),
         ("started", render.fmt_time(info.start_time)),
         ("ended", render.fmt_time(info.end_time) or "(still running)"),
@@ -119,9 +122,8 @@ def _print(obj: Any, details: Any, summaries: dict[str, Any], curves: dict[str, 
             for path in details.code.get(label) or []:
                 click.echo(f"  {label:<8} {render.display_text(path)}")
         for item in details.code.get("skipped") or []:
-            click.echo(
-                f"  skipped  {render.display_text(item.get('path'))} ({render.display_text(item.get('reason'))})"
-            )
+            path, reason = render.display_text(item.get("path")), render.display_text(item.get("reason"))
+            click.echo(f"  skipped  {path} ({reason})")
     else:
         click.echo("Code: (not recorded)")
     env = det.environment_summary(details)
@@ -134,9 +136,17 @@ def _print(obj: Any, details: Any, summaries: dict[str, Any], curves: dict[str, 
         click.echo("Environment: (not recorded)")
 
     data = details.run.data
-    _pairs("Params", [(render.display_text(k), render.display_text(v)) for k, v in sorted(data.params.items())], color)
+    _pairs(
+        "Params",
+        [(render.display_text(k), render.display_text(v)) for k, v in sorted(data.params.items())],
+        color,
+    )
     _metrics(summaries, curves, color)
-    _pairs("Tags", [(render.display_text(k), render.display_text(v)) for k, v in sorted(data.tags.items())], color)
+    _pairs(
+        "Tags",
+        [(render.display_text(k), render.display_text(v)) for k, v in sorted(data.tags.items())],
+        color,
+    )
     _relatives(obj, details)
     for title, entries in (("Artifacts", details.artifacts), ("Inputs", details.inputs)):
         if not entries:

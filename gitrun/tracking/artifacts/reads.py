@@ -58,7 +58,9 @@ def path_tree(store: TrackingStore, run_id: str, path: str | None) -> ArtifactTr
     return build_tree(relevant, stores_for(store).manifest)
 
 
-def _missing_message(stores: object, run_id: str, files: dict[str, Digest], error: ResourceDoesNotExist) -> str:
+def _missing_message(
+    stores: object, run_id: str, files: dict[str, Digest], error: ResourceDoesNotExist
+) -> str:
     """Which of the run's files are in no store, by path and digest."""
     from gitrun.tracking.artifacts.stores import ArtifactStores
 
@@ -69,7 +71,9 @@ def _missing_message(stores: object, run_id: str, files: dict[str, Digest], erro
     gone = [(p, d) for p, d in sorted(files.items()) if d not in local and d not in there]
     if not gone:
         return error.message
-    shown = ", ".join(f"{p} ({d})" for p, d in gone[:3]) + (f" and {len(gone) - 3} more" if len(gone) > 3 else "")
+    shown = ", ".join(f"{p} ({d})" for p, d in gone[:3]) + (
+        f" and {len(gone) - 3} more" if len(gone) > 3 else ""
+    )
     where = f"the local store or {stores.config.remote}" if remote is not None else "the local store"
     return (
         f"run {run_id[:8]}: {shown} {'is' if len(gone) == 1 else 'are'} in neither {where}; the machine that "
