@@ -276,14 +276,14 @@ def print_table(
     for line in result.lines:
         click.echo(line)
     if result.hidden:
-        click.echo(hidden_note(result.hidden))
+        click.echo(hidden_note(result.hidden, width))
 
 
-def hidden_note(hidden: Sequence[str]) -> str:
-    shown = ", ".join(hidden[:4]) + (", ..." if len(hidden) > 4 else "")
-    return (
-        f"({len(hidden)} more column(s) do not fit: {shown}; --columns picks, --no-pager | less -S shows all)"
-    )
+def hidden_note(hidden: Sequence[str], width: int | None = None) -> str:
+    """Which columns the terminal was too narrow for, on one line that fits."""
+    count = f"{len(hidden)} more column{'s' if len(hidden) != 1 else ''}"
+    text = f"({count} do not fit; --columns chooses, | less -S shows all: {', '.join(hidden)})"
+    return text if width is None else truncate(text, width)
 
 
 def echo(text: str = "", *, color: bool = False, err: bool = False, **kwargs: Any) -> None:

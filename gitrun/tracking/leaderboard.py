@@ -31,14 +31,16 @@ class KeySplit:
 
 
 def split_keys(runs: Sequence[ent.Run], entity: str) -> KeySplit:
-    """``entity`` is ``params``, ``metrics`` or ``tags``."""
+    """``entity`` is ``params``, ``metrics`` or ``tags``.  A key that some runs lack
+    but that has one value in all the others is constant (a sweep's parent lacks the
+    params its children share)."""
     maps = [getattr(r.data, entity) for r in runs]
     varying: list[str] = []
     constant: list[str] = []
     for key in sorted({k for m in maps for k in m}):
-        values = [m.get(key) for m in maps]
+        values = [m[key] for m in maps if key in m]
         first = values[0]
-        same = all(_same(first, v) for v in values[1:]) and first is not None
+        same = all(_same(first, v) for v in values[1:])
         (constant if same and len(runs) > 1 else varying).append(key)
     return KeySplit(varying, constant)
 

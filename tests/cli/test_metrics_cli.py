@@ -82,7 +82,9 @@ def test_follow_prints_points_of_a_running_run_until_it_ends(in_repo: Path) -> N
     result: dict[str, object] = {}
 
     def follow() -> None:
-        result["proc"] = gitrun_cli(in_repo, "metrics", run.info.run_id, "loss", "--follow", "--interval", "0.2")
+        result["proc"] = gitrun_cli(
+            in_repo, "metrics", run.info.run_id, "loss", "--follow", "--interval", "0.2"
+        )
 
     thread = threading.Thread(target=follow)
     thread.start()

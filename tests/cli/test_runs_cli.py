@@ -200,7 +200,9 @@ def test_errors_exit_1_with_a_message(runs: dict[str, str], in_repo: Path) -> No
         ["gitrun", "show", "zzzz"], cwd=in_repo, capture_output=True, text=True, check=False
     )
     assert proc.returncode == 1
-    assert proc.stderr.strip().startswith("gitrun: error: no run id starts with 'zzzz' and no run is named so")
+    assert proc.stderr.strip().startswith(
+        "gitrun: error: no run id starts with 'zzzz' and no run is named so"
+    )
     proc = subprocess.run(
         ["gitrun", "runs", "ls", "--filter", "metrics.a = 'x'"],
         cwd=in_repo,

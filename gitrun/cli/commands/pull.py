@@ -35,7 +35,9 @@ def pull(address: str, output: str | None) -> int:
     run_part, sep, path = address.partition(":")
     if sep and not _looks_like_digest(run_part, path):
         if not path:
-            raise InvalidParameterValue(f"{address!r}: give a path after the colon, e.g. {run_part}:model.pkl")
+            raise InvalidParameterValue(
+                f"{address!r}: give a path after the colon, e.g. {run_part}:model.pkl"
+            )
         written = client.download_artifacts(obj.run_id(run_part), path, output or ".")
         click.echo(written)
         return 0

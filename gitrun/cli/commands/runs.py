@@ -303,7 +303,7 @@ def ls(
         return 0
     hidden: list[str] = []
     if not chosen:
-        chosen, hidden = _default_columns(found, all_columns, bool(order_by))
+        chosen, hidden = _default_columns(found, all_columns, bool(order_by), parent_id is not None)
     if output == "csv":
         render.write_csv(chosen, [[column_value(r, c) for c in chosen] for r in found])
         return 0
@@ -315,7 +315,9 @@ def ls(
     return 0
 
 
-def _default_columns(found: Sequence[Any], all_columns: bool, ordered: bool) -> tuple[list[str], list[str]]:
+def _default_columns(
+    found: Sequence[Any], all_columns: bool, ordered: bool, one_parent: bool
+) -> tuple[list[str], list[str]]:
     from gitrun.tracking.leaderboard import split_keys
 
     chosen = list(_DEFAULT_COLUMNS)
@@ -329,7 +331,9 @@ def _default_columns(found: Sequence[Any], all_columns: bool, ordered: bool) -> 
     # A child whose parent is not drawn above it (not listed, or a leaderboard's order)
     # says whose child it is in a column of its own.
     present = set() if ordered else {r.info.run_id for r in found}
-    if any((p := r.data.tags.get("mlflow.parentRunId")) and p not in present for r in found):
+    if not one_parent and any(
+        (p := r.data.tags.get("mlflow.parentRunId")) and p not in present for r in found
+    ):
         chosen.insert(2, "parent")
     return chosen, hidden
 
@@ -408,7 +412,7 @@ def _print(
             notes.append(f"{len(hidden)} param/metric column(s) have one value in every run (--all-columns)")
         click.echo("; ".join(notes))
         if result.hidden:
-            click.echo(render.hidden_note(result.hidden))
+            click.echo(render.hidden_note(result.hidden, obj.width))
 
 
 def _best_children(found: Sequence[Any], order: str, columns: Sequence[str], output: str | None) -> int:
@@ -511,5 +515,5 @@ def _emit(
             for line in result.lines:
                 click.echo(line)
             if result.hidden:
-                click.echo(render.hidden_note(result.hidden))
+                click.echo(render.hidden_note(result.hidden, obj.width))
     return 0
