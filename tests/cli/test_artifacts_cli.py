@@ -84,7 +84,7 @@ def test_ls_table_json_and_run_prefixes(logged: str) -> None:
     top = {item["path"]: item for item in json.loads(run_cli("artifacts", "ls", logged, "--json").output)}
     assert top["checkpoints"]["digest"].startswith("sha256:")  # a folder logged whole: its manifest
     with pytest.raises(
-        ResourceDoesNotExist, match="has no artifact or folder 'nope' .top level: checkpoints/"
+        ResourceDoesNotExist, match=r"has no artifact or folder 'nope' \(top level: checkpoints/"
     ):
         run_cli("artifacts", "ls", logged, "nope")
     with pytest.raises(ResourceDoesNotExist):

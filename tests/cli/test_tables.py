@@ -169,16 +169,16 @@ def test_sparkline_column(sweep: dict[str, str]) -> None:
 
 def test_column_mistakes_are_errors_with_hints(sweep: dict[str, str]) -> None:
     with pytest.raises(
-        InvalidParameterValue, match="no listed run has a metric named 'val_ac'; did you mean metrics.val_acc"
+        InvalidParameterValue, match=r"no listed run has a metric named 'val_ac'; did you mean metrics\.val_acc"
     ):
         run_cli("runs", "ls", "--columns", "metrics.val_ac")
-    with pytest.raises(InvalidParameterValue, match="no metric of the listed runs matches 'metrics.loss_.'"):
+    with pytest.raises(InvalidParameterValue, match=r"no metric of the listed runs matches 'metrics\.loss_\*'"):
         run_cli("runs", "ls", "--columns", "metrics.loss_*")
     globbed = run_cli("runs", "ls", "-e", "sweeps", "--columns", "name,params.*", "--csv").output
     assert globbed.splitlines()[0] == "run_name,params.data,params.lr,params.seed"
     with pytest.raises(InvalidParameterValue, match="no runs match: no run has a metric named 'nonexistent'"):
         run_cli("runs", "ls", "--filter", "metrics.nonexistent > 1")
-    with pytest.raises(InvalidParameterValue, match="did you mean metrics.val_acc"):
+    with pytest.raises(InvalidParameterValue, match=r"did you mean metrics\.val_acc"):
         run_cli("runs", "ls", "--filter", "val_acc > 0.9")
     assert (
         run_cli("runs", "ls", "--filter", "metrics.val_acc > 5").output.strip() == "No runs match the filter."
