@@ -169,10 +169,13 @@ def test_sparkline_column(sweep: dict[str, str]) -> None:
 
 def test_column_mistakes_are_errors_with_hints(sweep: dict[str, str]) -> None:
     with pytest.raises(
-        InvalidParameterValue, match=r"no listed run has a metric named 'val_ac'; did you mean metrics\.val_acc"
+        InvalidParameterValue,
+        match=r"no listed run has a metric named 'val_ac'; did you mean metrics\.val_acc",
     ):
         run_cli("runs", "ls", "--columns", "metrics.val_ac")
-    with pytest.raises(InvalidParameterValue, match=r"no metric of the listed runs matches 'metrics\.loss_\*'"):
+    with pytest.raises(
+        InvalidParameterValue, match=r"no metric of the listed runs matches 'metrics\.loss_\*'"
+    ):
         run_cli("runs", "ls", "--columns", "metrics.loss_*")
     globbed = run_cli("runs", "ls", "-e", "sweeps", "--columns", "name,params.*", "--csv").output
     assert globbed.splitlines()[0] == "run_name,params.data,params.lr,params.seed"
