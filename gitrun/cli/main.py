@@ -94,15 +94,15 @@ def _quiet_warnings() -> None:
 def help_cmd(ctx: click.Context, command: tuple[str, ...]) -> None:
     """Show help for gitrun or one of its commands (gitrun help runs ls)."""
     target: click.Command = cli
-    parent = ctx.parent
-    names = ["gitrun"]
+    current = click.Context(cli, info_name="gitrun")
     for name in command:
-        sub = target.get_command(ctx, name) if isinstance(target, click.Group) else None
-        if sub is None:
-            raise click.UsageError(f"no such command: {' '.join([*names[1:], name])} (see `gitrun help`)")
-        target, names = sub, [*names, name]
-    with click.Context(target, info_name=" ".join(names), parent=parent) as sub_ctx:
-        click.echo(target.get_help(sub_ctx))
+        found = target.get_command(current, name) if isinstance(target, click.Group) else None
+        if found is None:
+            path = " ".join([*command[: command.index(name)], name])
+            raise click.UsageError(f"no such command: {path} (see `gitrun help`)")
+        target = found
+        current = click.Context(target, info_name=name, parent=current)
+    click.echo(target.get_help(current))
 
 
 cli.add_command(demo.demo)
