@@ -74,7 +74,9 @@ def test_plot_png_is_a_real_image(curves: dict[str, str], tmp_path: Path) -> Non
 
 
 def test_plot_mistakes(curves: dict[str, str]) -> None:
-    with pytest.raises(InvalidParameterValue, match=r"no metric 'val_los' in any of the runs; did you mean val_loss\?"):
+    with pytest.raises(
+        InvalidParameterValue, match=r"no metric 'val_los' in any of the runs; did you mean val_loss\?"
+    ):
         run_cli("plot", "fast", "slow", "val_los")
     result = CliRunner().invoke(cli, ["plot", "fast"], catch_exceptions=False)
     assert result.exit_code == 2 and "name the metric(s) to plot" in result.output
