@@ -157,7 +157,7 @@ def all_experiments(
         token = page.token
         if not token:
             break
-    return out
+    return ent.PagedList(out, None)  # a list, with a table for notebooks
 
 
 def collect_runs(

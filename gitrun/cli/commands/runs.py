@@ -401,8 +401,8 @@ def _print(
 
     with paged(obj.pager):
         result = render.layout_table(cols, cells, width=obj.width, color=obj.color, row_style=row_style)
-        for line in result.lines:
-            click.echo(line)
+        for text_line in result.lines:
+            click.echo(text_line)
         notes: list[str] = []
         if total > len(found):
             notes.append(f"{render.fmt_count(len(found))} of {render.fmt_count(total)} runs (--limit)")
