@@ -97,7 +97,7 @@ def _title(found: Sequence[Any]) -> str:
 def terminal_plot(found: Sequence[Any], *, size: tuple[int, int], color: bool, x_axis: str) -> str:
     """The curves drawn with plotext, as text (ANSI colours only when ``color``)."""
     try:
-        import plotext  # type: ignore[import-untyped]
+        import plotext
     except ImportError:
         raise GitrunError(
             "terminal plots need plotext: pip install 'gitrun[plot]' (or use --png FILE)"
