@@ -57,10 +57,23 @@ def lower_is_better(key: str) -> bool:
     return any(word in name for word in ("loss", "error", "err", "mse", "mae", "rmse", "perplexity", "time"))
 
 
+def history(client: Client, run: ent.Run, key: str) -> list[ent.Metric]:
+    """A run's series; for a RUNNING run also the points its process logged but has not
+    committed yet (read from its journal), so that watching a live run is not seconds late."""
+    if run.info.status != ent.RunStatus.RUNNING:
+        return client.get_metric_history(run.info.run_id, key)
+    from gitrun.core.records.live import series_with_live_points
+
+    client.store.writer.flush()
+    found = series_with_live_points(client.store.records, run.info.run_id, key)
+    return ent.Metric.many(key, found.values, found.timestamps, found.steps, run.info.run_id)
+
+
 def summaries(client: Client, run_id: str, keys: Iterable[str]) -> dict[str, SeriesSummary]:
     out = {}
+    run = client.get_run(run_id)
     for key in keys:
-        found = summarize(key, client.get_metric_history(run_id, key))
+        found = summarize(key, history(client, run, key))
         if found is not None:
             out[key] = found
     return out
@@ -84,7 +97,7 @@ def long_rows(client: Client, runs: Sequence[ent.Run], keys: Sequence[str]) -> I
     for run in runs:
         wanted = list(keys) or sorted(run.data.metrics)
         for key in wanted:
-            for m in client.get_metric_history(run.info.run_id, key):
+            for m in history(client, run, key):
                 yield Point(run.info.run_id, run.info.run_name, key, m.step, m.timestamp, m.value)
 
 
@@ -171,14 +184,14 @@ def curves(
     out = []
     for run in runs:
         for key in keys:
-            history = client.get_metric_history(run.info.run_id, key)
-            if not history:
+            points = history(client, run, key)
+            if not points:
                 continue
             if x_axis == "time":
-                ordered = sorted(history, key=lambda m: m.timestamp)
+                ordered = sorted(points, key=lambda m: m.timestamp)
                 xs = [(m.timestamp - run.info.start_time) / 1000 for m in ordered]
             else:
-                ordered = sorted(history, key=lambda m: (m.step, m.timestamp))
+                ordered = sorted(points, key=lambda m: (m.step, m.timestamp))
                 xs = [float(m.step) for m in ordered]
             xs_down, ys = downsample(xs, [m.value for m in ordered], limit)
             out.append(Curve(run.info.run_id, run.info.run_name, key, list(xs_down), ys))

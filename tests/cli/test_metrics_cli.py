@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import threading
 import time
 from pathlib import Path
 
@@ -75,28 +74,77 @@ def test_mistakes_exit_1_with_a_specific_message(in_repo: Path) -> None:
 
 
 def test_follow_prints_points_of_a_running_run_until_it_ends(in_repo: Path) -> None:
+    import subprocess
+    import sys
+
     client = gitrun.MlflowClient()
     run = client.create_run("0", run_name="live")
     client.log_metric(run.info.run_id, "loss", 1.0, step=0)
     client.flush()
-    result: dict[str, object] = {}
-
-    def follow() -> None:
-        result["proc"] = gitrun_cli(
-            in_repo, "metrics", run.info.run_id, "loss", "--follow", "--interval", "0.2"
-        )
-
-    thread = threading.Thread(target=follow)
-    thread.start()
-    time.sleep(2.0)
+    follower = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gitrun.cli",
+            "metrics",
+            run.info.run_id,
+            "loss",
+            "--follow",
+            "--interval",
+            "0.2",
+        ],
+        cwd=in_repo,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert follower.stdout is not None
+    assert follower.stdout.readline().split()[:3] == ["run", "name", "key"]
+    assert follower.stdout.readline().split()[-1] == "1.0"  # it is following now
     client.log_metric(run.info.run_id, "loss", 0.5, step=1)
     client.flush()
-    time.sleep(1.5)
+    assert follower.stdout.readline().split()[-1] == "0.5"  # the new point, once
     client.set_terminated(run.info.run_id)
     client.flush()
-    thread.join(timeout=60)
-    proc = result["proc"]
-    assert proc.returncode == 0, proc.stderr  # type: ignore[attr-defined]
-    values = [line.split()[-1] for line in proc.stdout.splitlines()[1:]]  # type: ignore[attr-defined]
-    assert values == ["1.0", "0.5"]  # each point once, the new one as it came
-    assert "every followed run has ended" in proc.stderr  # type: ignore[attr-defined]
+    rest, err = follower.communicate(timeout=60)
+    assert follower.returncode == 0, err
+    assert rest == "" and "every followed run has ended" in err
+
+
+def test_a_running_run_shows_points_its_process_has_not_committed(in_repo: Path) -> None:
+    """No waiting for the writer's flush interval: the live journal is read (item 14)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, time, gitrun\n"
+        "run = gitrun.start_run(run_name='live')\n"
+        "gitrun.log_metric('loss', 1.0, step=0)\n"
+        "gitrun.flush()\n"
+        "for step in (1, 2):\n"
+        "    gitrun.log_metric('loss', 1.0 / (step + 1), step=step)\n"
+        "print(run.info.run_id, flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    env = {**__import__("os").environ, "GITRUN_FLUSH_INTERVAL": "3600"}
+    writer = subprocess.Popen(
+        [sys.executable, "-c", script],
+        cwd=in_repo,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert writer.stdout is not None
+        run_id = writer.stdout.readline().strip()
+        committed = gitrun.MlflowClient().get_metric_history(run_id, "loss")
+        assert [m.step for m in committed] == [0]  # git has only the first point
+        out = gitrun_cli(in_repo, "metrics", run_id, "loss", "--csv")
+        assert out.returncode == 0, out.stderr
+        assert [row.split(",")[3] for row in out.stdout.splitlines()[1:]] == ["0", "1", "2"]
+        shown = gitrun_cli(in_repo, "show", run_id).stdout
+        assert "duration" in shown and "+ so far" in shown  # a running run's duration so far
+        assert gitrun.MlflowClient().get_metric_history(run_id, "loss") == committed  # reads never write
+    finally:
+        writer.communicate("", timeout=60)

@@ -67,8 +67,7 @@ def compare(runs: tuple[str, ...], as_json: bool, as_md: bool, all_rows: bool) -
     found = [det.run_details(obj.client.store, obj.run_id(r)) for r in names]
     result = det.compare(found)
     histories_of = [
-        {k: obj.client.get_metric_history(d.run.info.run_id, k) for k in sorted(d.run.data.metrics)}
-        for d in found
+        {k: histories.history(obj.client, d.run, k) for k in sorted(d.run.data.metrics)} for d in found
     ]
     summaries = [
         {k: s for k, h in per_run.items() if (s := histories.summarize(k, h)) is not None}

@@ -10,7 +10,7 @@ import click
 
 from gitrun.cli import render
 from gitrun.cli.context import cli_context
-from gitrun.errors import InvalidParameterValue
+from gitrun.errors import GitrunError, InvalidParameterValue
 
 _ATTRIBUTES = (
     "run_id",
@@ -36,7 +36,7 @@ _ALIASES = {
 }
 _DEFAULT_COLUMNS = ("run_id", "run_name", "status", "start_time", "duration")
 _HEADERS = {"run_id": "run", "run_name": "name", "start_time": "started", "end_time": "ended"}
-_KEEP = {"run_id", "run_name", "start_time", "end_time", "status", "duration"}
+_KEEP = {"run_id", "run_name", "start_time", "end_time", "status", "duration", "parent"}
 _PREFIXES = {"metrics": "metric", "params": "param", "tags": "tag"}
 
 
@@ -374,6 +374,12 @@ def _print(
     # child's parent is usually elsewhere in the list.
     rows = [TreeRow(r, 0, True) for r in found] if ordered else tree_rows(found)
     names = {r.info.run_id: r.info.run_name for r in found}
+    if "parent" in chosen:  # name the parents that are not listed themselves
+        for parent in {r.data.tags.get("mlflow.parentRunId") for r in found} - set(names) - {None}:
+            try:
+                names[str(parent)] = obj.client.get_run(str(parent)).info.run_name
+            except GitrunError:
+                pass  # a parent that is gone: its short id is shown
     bare = bare_keys(chosen)
     spark_keys = [s if s.startswith("metrics.") else f"metrics.{s}" for s in spark]
     cols = [column_spec(c, bare) for c in chosen] + [
@@ -470,7 +476,9 @@ def _groups(found: Sequence[Any], group_by: str, columns: Sequence[str], output:
     metrics = [c.partition(".")[2] for c in parse_columns(columns, found) if c.startswith("metrics.")]
     if not metrics:
         metrics = split_keys(found, "metrics").varying
-    groups = group_by_param(found, param, metrics)
+    having = [r for r in found if param in r.data.params]
+    left_out = len(found) - len(having)
+    groups = sorted(group_by_param(having, param, metrics), key=lambda g: _sort_key(g.value))
     if output == "quiet":
         raise click.UsageError("-q lists runs; it does not combine with --group-by")
     if output == "json":
@@ -491,9 +499,25 @@ def _groups(found: Sequence[Any], group_by: str, columns: Sequence[str], output:
         cells = []
         for key in metrics:
             s = g.metrics.get(key)
-            cells.append("" if s is None else f"{render.fmt_value(s.mean)} ± {render.fmt_value(s.std)}")
-        rows.append(["(none)" if g.value is None else render.display_text(g.value), str(len(g.runs)), *cells])
-    return _emit(head, rows, output, right=set(range(1, len(head))), keep={0})
+            if s is None:
+                cells.append("")
+            elif s.count == 1:
+                cells.append(render.fmt_value(s.mean))
+            else:
+                cells.append(f"{render.fmt_value(s.mean)} ± {render.fmt_value(s.std)}")
+        rows.append([render.display_text(g.value), str(len(g.runs)), *cells])
+    code = _emit(head, rows, output, right=set(range(1, len(head))), keep={0})
+    if left_out and output is None:
+        click.echo(f"(mean ± standard deviation; {left_out} run(s) without {param} left out)")
+    return code
+
+
+def _sort_key(value: str | None) -> tuple[int, float, str]:
+    """Numbers in numeric order, then text."""
+    try:
+        return (0, float(value or ""), "")
+    except ValueError:
+        return (1, 0.0, value or "")
 
 
 def _emit(

@@ -74,8 +74,7 @@ def show(run: str, as_json: bool) -> int:
 
     obj = cli_context()
     details = det.run_details(obj.client.store, obj.run_id(run))
-    run_id = details.run.info.run_id
-    series = {k: obj.client.get_metric_history(run_id, k) for k in sorted(details.run.data.metrics)}
+    series = {k: histories.history(obj.client, details.run, k) for k in sorted(details.run.data.metrics)}
     summaries = {k: s for k, h in series.items() if (s := histories.summarize(k, h)) is not None}
     if as_json:
         render.write_json(details_json(details, summaries))
