@@ -281,8 +281,8 @@ def print_table(
 
 def hidden_note(hidden: Sequence[str], width: int | None = None) -> str:
     """Which columns the terminal was too narrow for, on one line that fits."""
-    count = f"{len(hidden)} more column{'s' if len(hidden) != 1 else ''}"
-    text = f"({count} do not fit; --columns chooses, | less -S shows all: {', '.join(hidden)})"
+    count = f"{len(hidden)} more column{'s do' if len(hidden) != 1 else ' does'}"
+    text = f"({count} not fit; --columns chooses, | less -S shows all: {', '.join(hidden)})"
     return text if width is None else truncate(text, width)
 
 
