@@ -6,17 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
 import gitrun
 from gitrun.cli.main import cli
 from gitrun.errors import InvalidParameterValue, ResourceDoesNotExist
-
-
-def run_cli(*args: str) -> Result:
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result
+from tests.cli.test_runs_cli import run_cli
 
 
 def test_runs_rm_restore_tag_rename(in_repo: Path) -> None:

@@ -7,21 +7,16 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
 import gitrun
 from gitrun.cli.commands.plot import terminal_plot
 from gitrun.cli.main import cli
 from gitrun.errors import GitrunError, InvalidParameterValue
 from gitrun.tracking.histories import Curve
+from tests.cli.test_runs_cli import run_cli
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
-
-
-def run_cli(*args: str) -> Result:
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result
 
 
 @pytest.fixture

@@ -62,14 +62,7 @@ def test_child_logs_into_the_same_run(in_repo: Path) -> None:
     assert run.record["command"][-3:] == ["train.py", "--lr", "0.25"]
     experiment = client.get_experiment_by_name("cli-exp")
     assert experiment is not None and run.info.experiment_id == experiment.experiment_id
-    runs_dir = subprocess.run(
-        ["git", "ls-tree", "-r", "-d", "--name-only", "refs/gitrun/records", "runs"],
-        cwd=in_repo,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    assert len([p for p in runs_dir if p.count("/") == 4]) == 1  # no second run
+    assert _all_run_ids(in_repo) == [run.info.run_id]  # no second run
 
 
 def test_failing_command_is_failed(in_repo: Path) -> None:

@@ -7,19 +7,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
 import gitrun
-from gitrun.cli.main import cli
 from gitrun.core.artifacts.digest import hash_bytes
 from gitrun.errors import GitrunError, InvalidParameterValue, ResourceDoesNotExist
+from tests.cli.test_artifacts_cli import run_cli
 from tests.conftest import git
-
-
-def run_cli(*args: str) -> Result:
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False, standalone_mode=False)
-    assert result.exit_code == 0 and (result.return_value or 0) == 0, result.output
-    return result
 
 
 @pytest.fixture

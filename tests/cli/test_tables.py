@@ -7,18 +7,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
 import gitrun
 from gitrun.cli import render
-from gitrun.cli.main import cli
 from gitrun.errors import InvalidParameterValue, ResourceDoesNotExist
-
-
-def run_cli(*args: str, env: dict[str, str] | None = None) -> Result:
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False, env=env)
-    assert result.exit_code == 0, result.output
-    return result
+from tests.cli.test_runs_cli import run_cli
 
 
 def test_layout_fits_the_width_cutting_with_an_ellipsis() -> None:
