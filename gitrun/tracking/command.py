@@ -224,25 +224,39 @@ def run_command(
 
 
 def _spawn(argv: Sequence[str], env: dict[str, str], log: IO[bytes], lock: threading.Lock) -> int:
-    try:
-        proc = subprocess.Popen(list(argv), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    except FileNotFoundError:
-        raise CannotStart(f"command not found: {argv[0]}") from None
-    except PermissionError:
-        raise CannotStart(f"command is not executable: {argv[0]}") from None
-    assert proc.stdout is not None and proc.stderr is not None
-    pumps = [
-        threading.Thread(target=_pump, args=(proc.stdout, sys.stdout.buffer, log, lock), daemon=True),
-        threading.Thread(target=_pump, args=(proc.stderr, sys.stderr.buffer, log, lock), daemon=True),
-    ]
-    for pump in pumps:
-        pump.start()
-    # Ctrl-C or a TERM to gitrun goes to the child, which decides how to end.
+    # Ctrl-C or a TERM to gitrun goes to the child, which decides how to end.  The
+    # handlers are in place before the child exists, so a signal arriving while it
+    # starts is passed on too (not a KeyboardInterrupt that would orphan the child).
+    children: list[subprocess.Popen[bytes]] = []
+    pending: list[int] = []
+
+    def forward(num: int, _frame: object) -> None:
+        if children:
+            children[0].send_signal(num)
+        else:
+            pending.append(num)
+
     forwarded = {}
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        if threading.current_thread() is threading.main_thread():
-            forwarded[sig] = signal.signal(sig, lambda num, _frame: proc.send_signal(num))
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            forwarded[sig] = signal.signal(sig, forward)
     try:
+        try:
+            proc = subprocess.Popen(list(argv), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        except FileNotFoundError:
+            raise CannotStart(f"command not found: {argv[0]}") from None
+        except PermissionError:
+            raise CannotStart(f"command is not executable: {argv[0]}") from None
+        children.append(proc)
+        for num in pending:
+            proc.send_signal(num)
+        assert proc.stdout is not None and proc.stderr is not None
+        pumps = [
+            threading.Thread(target=_pump, args=(proc.stdout, sys.stdout.buffer, log, lock), daemon=True),
+            threading.Thread(target=_pump, args=(proc.stderr, sys.stderr.buffer, log, lock), daemon=True),
+        ]
+        for pump in pumps:
+            pump.start()
         returncode = proc.wait()
     finally:
         for sig, previous in forwarded.items():
