@@ -109,3 +109,15 @@ def test_diff_of_a_run_without_code(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     gitrun.flush()
     with pytest.raises(GitrunError, match="recorded no code"):
         CliRunner().invoke(cli, ["--tracking-uri", str(store), "diff", "a", "b"], catch_exceptions=False)
+
+
+def test_compare_as_markdown_with_a_change_column(curves: dict[str, str]) -> None:
+    md = run_cli("compare", "fast", "slow", "--md").output
+    head = f"|  | {curves['fast'][:8]} fast | {curves['slow'][:8]} slow | change |"
+    assert md.count(head) == 1 and "**Metrics**" in md and "**Params**: the same in every run" in md
+    cells = [
+        c.strip()
+        for c in next(line for line in md.splitlines() if line.startswith("| val_loss |")).split("|")
+    ]
+    assert len(cells) == 6 and cells[4].startswith("+0.02024")  # exp(-3.9) - exp(-19.5), last minus first
+    assert next(line for line in md.splitlines() if "min @step" in line).endswith("|  |")  # no change there

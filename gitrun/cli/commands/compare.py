@@ -96,17 +96,21 @@ def compare(runs: tuple[str, ...], as_json: bool, as_md: bool, all_rows: bool) -
     hidden = len(result.params) - len(params) + len(result.metrics) - len(metrics)
     param_rows = [[render.display_text(r.key), *(render.fmt_cell(v) for v in r.values)] for r in params]
     metric_rows, metric_marks = _metric_rows(metrics, summaries, series)
+    param_cells = [[*r, change(p.values[0], p.values[-1])] for r, p in zip(param_rows, params)]
     if output == "md":
-        for title, rows in (("Params", param_rows), ("Metrics", metric_rows)):
+        for title, rows in (("Params", param_cells), ("Metrics", metric_rows)):
+            if not rows:
+                click.echo(f"**{title}**: the same in every run\n")
+                continue
             click.echo(f"**{title}**\n")
-            render.write_markdown(["", *headers, "change"], [[*r, change(r[1], r[-1])] for r in rows])
+            render.write_markdown(["", *headers, "change"], rows)
             click.echo()
         return 0
     with paged(obj.pager):
         if param_rows:
             _section(
                 "Params",
-                [[*r, change(p.values[0], p.values[-1])] for r, p in zip(param_rows, params)],
+                param_cells,
                 [*headers, "change"],
                 marked=[i for i, r in enumerate(params) if r.differs],
                 numeric=False,
