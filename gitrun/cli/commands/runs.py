@@ -265,7 +265,7 @@ def ls(
     if parent:
         parent_id = obj.run_id(parent)
         filters.append(f"tags.`mlflow.parentRunId` = '{parent_id}'")
-    full_filter = " and ".join(f"{f}" for f in filters)
+    full_filter = " and ".join(filters)
     many = best_child is not None or group_by is not None
     try:
         found = (
@@ -303,7 +303,9 @@ def ls(
         return 0
     hidden: list[str] = []
     if not chosen:
-        chosen, hidden = _default_columns(found, all_columns, bool(order_by), parent_id is not None)
+        # Scripts get every column; people get the ones that tell runs apart.
+        every = all_columns or output == "csv"
+        chosen, hidden = _default_columns(found, every, bool(order_by), parent_id is not None)
     if output == "csv":
         render.write_csv(chosen, [[column_value(r, c) for c in chosen] for r in found])
         return 0
