@@ -187,7 +187,12 @@ def test_run_names_and_relative_names(sweep: dict[str, str]) -> None:
     show = run_cli("show", "lone", "--json").output
     assert json.loads(show)["run_id"] == sweep["lone"]
     assert json.loads(run_cli("show", "@", "--json").output)["run_id"] == sweep["lone"]
-    assert json.loads(run_cli("show", "latest~1", "--json").output)["run_id"] == sweep["sweep-b-0.01"]
+    # @~N is the N+1-th run of `runs ls` (newest first; runs started in the same
+    # millisecond in the listing's own order).
+    newest = run_cli("runs", "ls", "-q").output.split()
+    assert newest[0] == sweep["lone"]
+    assert json.loads(run_cli("show", "latest~1", "--json").output)["run_id"] == newest[1]
+    assert json.loads(run_cli("show", "@~3", "--json").output)["run_id"] == newest[3]
     with pytest.raises(ResourceDoesNotExist, match="'@~99' needs at least 100 run"):
         run_cli("show", "@~99")
     with gitrun.start_run(run_name="lone"):
