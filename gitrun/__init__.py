@@ -110,6 +110,7 @@ __all__ = [
     "log_stream",
     "log_table",
     "log_text",
+    "metric_histories",
     "register_model",
     "restore_experiment",
     "restore_run",
@@ -228,6 +229,16 @@ def evaluate(model: object = None, data: object = None, **kwargs: object) -> obj
     from gitrun.integrations.evaluation.evaluate import evaluate as run
 
     return run(model, data, **kwargs)  # type: ignore[arg-type]
+
+
+def metric_histories(run_ids: object, keys: object = None) -> object:
+    """The metric series of several runs as one pandas DataFrame in long format
+    (``run_id, run_name, key, step, timestamp, value``); see
+    :func:`gitrun.tracking.histories.metric_histories`."""
+    from gitrun.tracking.fluent.context import _client
+    from gitrun.tracking.histories import metric_histories as frame
+
+    return frame(run_ids, keys, client=_client())  # type: ignore[arg-type]
 
 
 def __getattr__(name: str) -> object:

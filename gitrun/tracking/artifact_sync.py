@@ -9,6 +9,9 @@ never pushed before the objects it references are in the shared store.
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 import warnings
 from collections.abc import Iterator
 
@@ -59,31 +62,105 @@ def changed_artifact_files(
                 yield found.oid
 
 
+MARKER_FILE = "artifacts-uploaded.json"
+"""In ``<git dir>/gitrun/``: per artifact remote URL, the ``runs/`` tree whose referenced
+objects are all known to be in that remote.  A remote configured after runs were
+pushed (or unreachable when they were) has no entry, or an older one, so the next
+push uploads what those runs reference."""
+
+
+def _marker_path(repo: Repository) -> str:
+    return os.path.join(repo.gitrun_dir, MARKER_FILE)
+
+
+def _read_markers(repo: Repository) -> dict[str, str]:
+    try:
+        with open(_marker_path(repo), encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def _write_marker(repo: Repository, url: str, runs_tree: Oid) -> None:
+    markers = _read_markers(repo)
+    markers[url] = str(runs_tree)
+    os.makedirs(repo.gitrun_dir, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=repo.gitrun_dir)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(markers, fh, sort_keys=True)
+    os.replace(tmp, _marker_path(repo))
+
+
+def _uploaded_tree(repo: Repository, url: str) -> Oid | None:
+    """The marker of ``url``, if its tree is still readable here (else: check every run)."""
+    found = _read_markers(repo).get(url)
+    if found is None or not repo.odb.contains(Oid(found)):
+        return None
+    return Oid(found)
+
+
+def upload_pending(client: Client, local: Oid) -> tuple[int, int]:
+    """Upload what every run up to records commit ``local`` references and the artifact
+    remote may lack: runs changed since the last complete upload to that remote (all
+    runs the first time).  ``(objects uploaded, bytes)``; nothing without a remote.
+
+    Raises:
+        GitrunError: referenced objects are in no store.
+    """
+    store = client.store
+    stores = stores_for(store)
+    url = stores.config.remote
+    if url is None:
+        return 0, 0
+    repo = store.repo
+    new = _runs_tree(repo, local)
+    if new is None:
+        return 0, 0
+    report = _upload(client, new, _uploaded_tree(repo, url))
+    _write_marker(repo, url, new)
+    return (len(report.copied), report.bytes) if report is not None else (0, 0)
+
+
 def upload_for_records(client: Client, local: Oid, remote_tip: Oid | None) -> None:
     """Upload the objects referenced by runs that changed between ``remote_tip`` and ``local``.
 
     Raises:
         GitrunError: referenced objects are in no store (the records are not pushed).
     """
+    repo = client.store.repo
+    stores = stores_for(client.store)
+    new = _runs_tree(repo, local)
+    url = stores.config.remote
+    base = _runs_tree(repo, remote_tip)
+    if url is not None:
+        known = _uploaded_tree(repo, url)
+        base = known if known is not None else None
+    _upload(client, new, base)
+    if url is not None and new is not None:
+        _write_marker(repo, url, new)
+
+
+def _upload(client: Client, new: Oid | None, old: Oid | None) -> TransferReport | None:
     store = client.store
     repo = store.repo
     digests: set[Digest] = set()
     manifests: set[Digest] = set()
-    for oid in set(changed_artifact_files(repo, _runs_tree(repo, local), _runs_tree(repo, remote_tip))):
+    for oid in set(changed_artifact_files(repo, new, old)):
         for entry in parse_entries(store.records.load_yaml(oid, "artifact references")).values():
             digests.add(entry.digest)
             if entry.is_dir:
                 manifests.add(entry.digest)
     if not digests:
-        return
+        return None
     stores = stores_for(store)
     if stores.config.remote is None:
         warnings.warn(
             "gitrun: pushed runs reference artifacts but no artifact remote is configured, so others "
-            "cannot download them (gitrun config artifacts.remote URL)",
+            "cannot download them (gitrun config artifacts.remote URL; the next push uploads them)",
             stacklevel=2,
         )
-        return
+        return None
     for digest in manifests:
         try:
             digests.update(e.digest for e in stores.manifest(digest).entries)
@@ -97,3 +174,4 @@ def upload_for_records(client: Client, local: Oid, remote_tip: Oid | None) -> No
             f"{' ...' if len(report.missing) > 3 else ''}); records were not pushed. "
             "Run `gitrun fsck`, or log the artifacts again"
         )
+    return report

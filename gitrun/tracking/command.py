@@ -95,15 +95,53 @@ def script_name(argv: Sequence[str]) -> str:
     return argv[0]
 
 
-def child_environment(run_id: str, tracking_uri: str, params: Mapping[str, str]) -> dict[str, str]:
+def child_environment(
+    run_id: str, tracking_uri: str, params: Mapping[str, str], *, movable: bool = False
+) -> dict[str, str]:
     env = dict(os.environ)
     env["GITRUN_RUN_ID"] = run_id
+    env.pop("MLFLOW_RUN_ID", None)
+    if movable:
+        env["GITRUN_RUN_MOVABLE"] = run_id  # the script's set_experiment may move the run
+    else:
+        env.pop("GITRUN_RUN_MOVABLE", None)
     env["GITRUN_TRACKING_URI"] = tracking_uri
     env["GITRUN_PARAMS"] = json.dumps(dict(params))
     env.setdefault("PYTHONUNBUFFERED", "1")  # show a Python child's output live
     for key, value in params.items():
         env["GITRUN_PARAM_" + re.sub(r"\W", "_", key).upper()] = value
     return env
+
+
+class CannotStart(InvalidParameterValue):
+    """The command could not be started; no run was recorded."""
+
+
+def check_startable(argv: Sequence[str]) -> None:
+    """Refuse, before any run exists, a command that cannot start.
+
+    Raises:
+        CannotStart: The program is not found or not executable, or it is Python and
+            the script it is given does not exist.
+    """
+    import shutil
+
+    program = argv[0]
+    if os.sep in program or (os.altsep and os.altsep in program):
+        if not os.path.exists(program):
+            raise CannotStart(f"command not found: {program} (nothing was recorded)")
+        if not os.access(program, os.X_OK) or os.path.isdir(program):
+            raise CannotStart(f"command is not executable: {program} (nothing was recorded)")
+    elif shutil.which(program) is None:
+        raise CannotStart(
+            f"command not found: {program} (nothing was recorded; is it installed and on PATH?)"
+        )
+    if os.path.basename(program).startswith("python") and len(argv) > 1:
+        script = argv[1]
+        if not script.startswith("-") and script.endswith(".py") and not os.path.exists(script):
+            raise CannotStart(
+                f"{program} cannot open {script}: no such file in {os.getcwd()} (nothing was recorded)"
+            )
 
 
 def _pump(source: IO[bytes], sink: IO[bytes], log: IO[bytes], lock: threading.Lock) -> None:
@@ -124,11 +162,18 @@ def run_command(
     params: Mapping[str, str],
     tags: Mapping[str, str] | None = None,
     inputs: Sequence[str] = (),
+    movable: bool = False,
 ) -> CommandResult:
-    """Run ``command`` as a recorded run and return how it ended."""
+    """Run ``command`` as a recorded run and return how it ended.
+
+    Nothing is recorded when the command cannot start (not found, not executable, a
+    Python script that does not exist).  ``movable``: the script may move the run to
+    the experiment it sets with ``set_experiment``.
+    """
     if not command:
         raise InvalidParameterValue("gitrun run needs a command after --")
     argv = substitute(command, params)
+    check_startable(argv)
     store = client.store
     from gitrun.tracking.capture import source
 
@@ -152,12 +197,17 @@ def run_command(
 
         run_inputs.log_input(store, run_id, path)
     writer.flush([run_id])  # the child must find the run in git
-    env = child_environment(run_id, store.uri, params)
+    env = child_environment(run_id, store.uri, params, movable=movable)
     with tempfile.NamedTemporaryFile(prefix="gitrun-run-", suffix=".log", delete=False) as log:
         log_path = log.name
         lock = threading.Lock()
         try:
             returncode = _spawn(argv, env, log, lock)
+        except CannotStart:
+            client.set_terminated(run_id, "FAILED")
+            client.delete_run(run_id)  # it never ran: leave no visible run behind
+            os.unlink(log_path)
+            raise
         except BaseException:
             client.set_terminated(run_id, "FAILED")
             os.unlink(log_path)
@@ -174,25 +224,39 @@ def run_command(
 
 
 def _spawn(argv: Sequence[str], env: dict[str, str], log: IO[bytes], lock: threading.Lock) -> int:
-    try:
-        proc = subprocess.Popen(list(argv), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    except FileNotFoundError:
-        raise InvalidParameterValue(f"command not found: {argv[0]}") from None
-    except PermissionError:
-        raise InvalidParameterValue(f"command is not executable: {argv[0]}") from None
-    assert proc.stdout is not None and proc.stderr is not None
-    pumps = [
-        threading.Thread(target=_pump, args=(proc.stdout, sys.stdout.buffer, log, lock), daemon=True),
-        threading.Thread(target=_pump, args=(proc.stderr, sys.stderr.buffer, log, lock), daemon=True),
-    ]
-    for pump in pumps:
-        pump.start()
-    # Ctrl-C or a TERM to gitrun goes to the child, which decides how to end.
+    # Ctrl-C or a TERM to gitrun goes to the child, which decides how to end.  The
+    # handlers are in place before the child exists, so a signal arriving while it
+    # starts is passed on too (not a KeyboardInterrupt that would orphan the child).
+    children: list[subprocess.Popen[bytes]] = []
+    pending: list[int] = []
+
+    def forward(num: int, _frame: object) -> None:
+        if children:
+            children[0].send_signal(num)
+        else:
+            pending.append(num)
+
     forwarded = {}
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        if threading.current_thread() is threading.main_thread():
-            forwarded[sig] = signal.signal(sig, lambda num, _frame: proc.send_signal(num))
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            forwarded[sig] = signal.signal(sig, forward)
     try:
+        try:
+            proc = subprocess.Popen(list(argv), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        except FileNotFoundError:
+            raise CannotStart(f"command not found: {argv[0]}") from None
+        except PermissionError:
+            raise CannotStart(f"command is not executable: {argv[0]}") from None
+        children.append(proc)
+        for num in pending:
+            proc.send_signal(num)
+        assert proc.stdout is not None and proc.stderr is not None
+        pumps = [
+            threading.Thread(target=_pump, args=(proc.stdout, sys.stdout.buffer, log, lock), daemon=True),
+            threading.Thread(target=_pump, args=(proc.stderr, sys.stderr.buffer, log, lock), daemon=True),
+        ]
+        for pump in pumps:
+            pump.start()
         returncode = proc.wait()
     finally:
         for sig, previous in forwarded.items():

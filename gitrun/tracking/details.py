@@ -55,13 +55,15 @@ def run_details(store: TrackingStore, run_id: str) -> RunDetails:
 
     Args:
         store: The tracking store.
-        run_id: A full run id or a unique prefix of one.
+        run_id: A full run id, a unique prefix of one, a run name, ``latest`` or ``@~N``.
 
     Raises:
         ResourceDoesNotExist: No run matches.
         InvalidParameterValue: The prefix matches several runs.
     """
-    run_id = search.resolve_run_id(store, run_id)
+    from gitrun.tracking.selection import resolve_run
+
+    run_id = resolve_run(store, run_id)
     run = store.get_run(run_id)
     try:
         experiment_name: str | None = store.get_experiment(run.info.experiment_id).name

@@ -275,6 +275,11 @@ class Run:
     record: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """Everything gitrun recorded beyond MLflow's fields (source, code, environment)."""
 
+    def _repr_html_(self) -> str:
+        from gitrun.tracking.html import run_html
+
+        return run_html(self)
+
     def to_dictionary(self) -> dict[str, Any]:
         return {
             "info": dict(self.info.__dict__),
@@ -344,6 +349,11 @@ class Experiment:
     creation_time: int | None = None
     last_update_time: int | None = None
 
+    def _repr_html_(self) -> str:
+        from gitrun.tracking.html import experiment_html
+
+        return experiment_html(self)
+
 
 @dataclass(frozen=True)
 class FileInfo:
@@ -358,3 +368,15 @@ class PagedList(list[T], Generic[T]):
     def __init__(self, items: Iterable[T], token: str | None) -> None:
         super().__init__(items)
         self.token = token
+
+    def _repr_html_(self) -> str:
+        """Runs or experiments as a table in a notebook."""
+        from gitrun.tracking import html
+
+        if self and all(isinstance(i, Experiment) for i in self):
+            return html.experiments_html(self)
+        if all(isinstance(i, Run) for i in self):
+            return html.runs_html(self)
+        import html as escaping
+
+        return escaping.escape(repr(list(self)))

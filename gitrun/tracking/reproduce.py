@@ -13,6 +13,7 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -257,3 +258,154 @@ def rerun(client: Client, checkout: Checkout) -> Any:
         )
     finally:
         os.chdir(previous)
+
+
+@dataclass(frozen=True)
+class RunCheck:
+    """One original run of a tree and the reproduced run matched to it."""
+
+    original_id: str
+    original_name: str
+    reproduced_id: str | None
+    """None when no reproduced run matches (the reproduction lacks it)."""
+    metrics: list[MetricCheck]
+
+    @property
+    def ok(self) -> bool:
+        return self.reproduced_id is not None and all(m.ok for m in self.metrics)
+
+
+def root_of(client: Client, run_id: str) -> str:
+    """The top of a run's tree of nested runs (the run its script started first)."""
+    seen = {run_id}
+    current = client.get_run(run_id)
+    while True:
+        parent = current.data.tags.get("mlflow.parentRunId")
+        if not parent or parent in seen or not client.store.run_exists(parent):
+            return current.info.run_id
+        seen.add(parent)
+        current = client.get_run(parent)
+
+
+def match_children(
+    originals: list[ent.Run], candidates: list[ent.Run]
+) -> list[tuple[ent.Run, ent.Run | None]]:
+    """Pair each original child with a reproduced one: same name and params first, then
+    same params, then same name; each reproduced run is used once."""
+    free = list(candidates)
+    pairs: list[tuple[ent.Run, ent.Run | None]] = []
+    tests: tuple[Callable[[ent.Run, ent.Run], bool], ...] = (
+        lambda o, c: o.info.run_name == c.info.run_name and o.data.params == c.data.params,
+        lambda o, c: o.data.params == c.data.params and bool(o.data.params),
+        lambda o, c: o.info.run_name == c.info.run_name,
+    )
+    chosen: dict[str, ent.Run] = {}
+    for test in tests:
+        for original in originals:
+            if original.info.run_id in chosen:
+                continue
+            for candidate in free:
+                if test(original, candidate):
+                    chosen[original.info.run_id] = candidate
+                    free.remove(candidate)
+                    break
+    for original in originals:
+        pairs.append((original, chosen.get(original.info.run_id)))
+    return pairs
+
+
+def verify_tree(client: Client, original_id: str, new_id: str, tolerance: float = 0.0) -> list[RunCheck]:
+    """Verify a reproduction run and its nested runs against the originals: the two roots
+    are compared, then each original child with the reproduced child that matches it
+    (by name and params), recursively; every metric series point by point."""
+    from gitrun.tracking.search import child_run_ids
+
+    store = client.store
+    checks: list[RunCheck] = []
+
+    def visit(original: ent.Run, new: ent.Run | None) -> None:
+        metrics = verify(client, original.info.run_id, new.info.run_id, tolerance) if new is not None else []
+        checks.append(
+            RunCheck(original.info.run_id, original.info.run_name, new.info.run_id if new else None, metrics)
+        )
+        kids = [client.get_run(r) for r in child_run_ids(store, original.info.run_id)]
+        if not kids:
+            return
+        new_kids = [client.get_run(r) for r in child_run_ids(store, new.info.run_id)] if new else []
+        for kid, match in match_children(kids, new_kids):
+            visit(kid, match)
+
+    visit(client.get_run(original_id), client.get_run(new_id))
+    return checks
+
+
+_WORKTREE_SUBJECT = "gitrun: code of run "
+
+
+@dataclass(frozen=True)
+class Worktree:
+    path: str
+    head: str
+    run_id: str | None
+    """The run whose code gitrun checked out there; None for other worktrees."""
+
+
+def worktrees(client: Client) -> list[Worktree]:
+    """The repository's linked worktrees, with the run each of gitrun's holds."""
+    repo = client.store.repo
+    out = run_git(["worktree", "list", "--porcelain"], git_dir=repo.common_dir).decode("utf-8", "replace")
+    found = []
+    for block in out.strip().split("\n\n"):
+        fields = dict(line.partition(" ")[::2] for line in block.splitlines())
+        path, head = fields.get("worktree"), fields.get("HEAD")
+        if not path or not head or "bare" in fields:
+            continue
+        run_id = None
+        try:
+            message = repo.read_commit(Oid(head)).message
+            if message.startswith(_WORKTREE_SUBJECT):
+                run_id = message[len(_WORKTREE_SUBJECT) :].split()[0]
+        except GitrunError:
+            pass
+        found.append(Worktree(path, head, run_id))
+    return found
+
+
+def reuse_checkout(client: Client, run_id: str, directory: str | None = None) -> Checkout | None:
+    """An existing worktree of this run at the checkout's folder, refreshed (params,
+    inputs), instead of a second worktree; None when there is none to reuse."""
+    target = os.path.abspath(directory or _default_directory(client, run_id))
+    for tree in worktrees(client):
+        if os.path.realpath(tree.path) == os.path.realpath(target) and tree.run_id == run_id:
+            run = client.get_run(run_id)
+            code = run.record.get("code") or {}
+            found = Checkout(run, target, Oid(tree.head), code.get("commit"), target, recorded_command(run))
+            found.cwd = _mapped_cwd(run, target)
+            _write_sidecar(client, found)
+            _restore_inputs(client, found)
+            found.environment_changes = environment_changes(client, run_id)
+            return found
+    return None
+
+
+def prune_worktrees(client: Client, *, force: bool = False) -> tuple[list[str], list[str]]:
+    """Remove the worktrees gitrun created for runs: ``(removed, kept)``.  Untracked
+    files there (params, restored inputs, outputs of a re-run) go with them; a worktree
+    where tracked files were edited is kept unless ``force``."""
+    from gitrun.core.git.cli import run_git_status
+
+    repo = client.store.repo
+    removed: list[str] = []
+    kept: list[str] = []
+    for tree in worktrees(client):
+        if tree.run_id is None:
+            continue
+        if os.path.isdir(tree.path) and not force:
+            code, out, _ = run_git_status(["status", "--porcelain", "--untracked-files=no"], cwd=tree.path)
+            if code != 0 or out.strip():
+                kept.append(tree.path)
+                continue
+        code, _, _ = run_git_status(["worktree", "remove", "--force", tree.path], git_dir=repo.common_dir)
+        (removed if code == 0 else kept).append(tree.path)
+    run_git(["worktree", "prune"], git_dir=repo.common_dir)
+    return removed, kept

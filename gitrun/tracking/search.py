@@ -157,7 +157,7 @@ def all_experiments(
         token = page.token
         if not token:
             break
-    return out
+    return ent.PagedList(out, None)  # a list, with a table for notebooks
 
 
 def collect_runs(
@@ -237,7 +237,7 @@ def fluent_search_runs(
         else []
     )
     if output_format == "list":
-        return runs
+        return ent.PagedList(runs, None)  # a list, with a table for notebooks
     from gitrun.tracking.frames import runs_dataframe
 
     return runs_dataframe(runs)

@@ -2,19 +2,48 @@
 
 Artifacts are uploaded and confirmed *before* the records that reference them are
 pushed, so a teammate never fetches a run whose artifacts the shared store lacks
-(the "object does not exist on server" failure of git-lfs).
+(the "object does not exist on server" failure of git-lfs).  Every push also uploads
+what earlier pushes could not (no remote was configured then, or it was unreachable):
+see :func:`gitrun.tracking.artifact_sync.upload_pending`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
-from gitrun.core.git.objects import Oid
-from gitrun.core.records import sync
+from gitrun.core.git.objects import MODE_TREE, Oid
+from gitrun.core.git.repo import Repository
+from gitrun.core.records import layout, sync
 from gitrun.core.registry import sync as registry_sync
+from gitrun.errors import GitrunError
 from gitrun.tracking.client import Client
 
 ArtifactUploader = Callable[[Client, Oid, Oid | None], None]
+_REMOTE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """What a push or fetch did, in the units people count."""
+
+    result: sync.SyncResult
+    runs: int
+    """Runs sent (push) or received (fetch): new or changed."""
+    artifacts: int = 0
+    """Artifact objects uploaded by a push."""
+    artifact_bytes: int = 0
+
+    @property
+    def action(self) -> str:
+        return self.result.action
+
+    @property
+    def after(self) -> Oid | None:
+        return self.result.after
 
 
 def _artifact_uploader() -> ArtifactUploader | None:
@@ -25,31 +54,121 @@ def _artifact_uploader() -> ArtifactUploader | None:
     return upload_for_records
 
 
-def push(client: Client, remote: str) -> sync.SyncResult:
+def remote_names(client: Client) -> list[str]:
+    """The git remotes of the repository holding the runs (none for a standalone store)."""
+    from gitrun.core.git.cli import run_git_status
+
+    code, out, _ = run_git_status(["remote"], git_dir=client.store.repo.common_dir)
+    return out.decode().split() if code == 0 else []
+
+
+def check_remote(client: Client, remote: str) -> None:
+    """Refuse a bare word that is not a configured remote (a typo), before any network
+    call: git's own message for it ("does not appear to be a git repository") misleads.
+
+    Raises:
+        GitrunError: ``remote`` looks like a remote name but no remote has it.
+    """
+    import os
+
+    if not _REMOTE_NAME.match(remote) or os.path.exists(remote):
+        return  # a URL or a path: git will tell what is wrong with it
+    names = remote_names(client)
+    if remote in names:
+        return
+    known = f"remotes here: {', '.join(names)}" if names else "this repository has no remote"
+    raise GitrunError(
+        f"no git remote named '{remote}' ({known}); add one with `git remote add {remote} URL`, "
+        "or give a URL or a path"
+    )
+
+
+def _plain_warnings(caught: list[warnings.WarningMessage]) -> None:
+    """Warnings raised while sharing, as plain ``gitrun: ...`` lines on stderr (a hook
+    must not print Python's "file.py:123: UserWarning" form)."""
+    for item in caught:
+        text = str(item.message)
+        sys.stderr.write((text if text.startswith("gitrun") else f"gitrun: {text}") + "\n")
+
+
+def push(client: Client, remote: str) -> SyncReport:
     """Push this repository's runs (and first their artifacts) to ``remote``."""
+    from gitrun.tracking import artifact_sync
+
+    check_remote(client, remote)
     store = client.store
     store.writer.flush()
     uploader = _artifact_uploader()
+    uploaded: list[tuple[int, int]] = []
 
     def before_push(local: Oid, remote_tip: Oid | None) -> None:
         if uploader is not None:
             uploader(client, local, remote_tip)
 
-    result = sync.push(store.records, remote, before_push)
-    registry_sync.push(store.repo, remote)  # after the runs its versions point at
-    return result
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tip = store.records.tip()
+        if tip is not None:
+            # Also what earlier pushes left behind (no artifact remote then, or offline).
+            uploaded.append(artifact_sync.upload_pending(client, tip))
+        result = sync.push(store.records, remote, before_push)
+        registry_sync.push(store.repo, remote)  # after the runs its versions point at
+    _plain_warnings(caught)
+    runs = _pushed_runs(store.repo, result)
+    return SyncReport(result, runs, sum(n for n, _ in uploaded), sum(b for _, b in uploaded))
 
 
-def fetch(client: Client, remote: str) -> sync.SyncResult:
+def fetch(client: Client, remote: str) -> SyncReport:
     """Fetch ``remote``'s runs and merge them with the local ones."""
+    check_remote(client, remote)
     store = client.store
     store.writer.flush()
     result = sync.fetch(store.records, remote)
     registry_sync.fetch(store.repo, remote)
-    return result
+    return SyncReport(result, changed_run_count(store.repo, result.before, result.after))
 
 
 def nothing_to_push(client: Client, remote: str) -> bool:
     """True when the remote, as last seen, holds exactly our runs (a cheap local check)."""
     store = client.store
     return sync.in_sync(store.records, remote) and registry_sync.in_sync(store.repo, remote)
+
+
+def _pushed_runs(repo: Repository, result: sync.SyncResult) -> int:
+    if result.action not in ("pushed", "created") or result.remote_tip is None:
+        return 0
+    parents = repo.read_commit(result.remote_tip).parents
+    return changed_run_count(repo, parents[0] if parents else None, result.remote_tip)
+
+
+def changed_run_count(repo: Repository, old: Oid | None, new: Oid | None) -> int:
+    """How many runs differ between two records commits (new, changed or deleted)."""
+    if new is None or old == new:
+        return 0
+    return sum(1 for _ in changed_runs(repo, _runs_tree(repo, old), _runs_tree(repo, new)))
+
+
+def _runs_tree(repo: Repository, commit: Oid | None) -> Oid | None:
+    if commit is None:
+        return None
+    entry = repo.lookup(repo.read_commit(commit).tree, layout.RUNS_DIR)
+    return entry.oid if entry is not None else None
+
+
+def changed_runs(repo: Repository, old: Oid | None, new: Oid | None, depth: int = 0) -> Iterator[str]:
+    """Ids of the runs whose trees differ between two ``runs/`` trees, descending only
+    into subtrees whose ids differ (cost follows the change, not the history)."""
+    if old == new:
+        return
+    before = repo.read_tree(old) if old is not None else {}
+    after = repo.read_tree(new) if new is not None else {}
+    for name in set(before) | set(after):
+        a, b = before.get(name), after.get(name)
+        if a is not None and b is not None and a.oid == b.oid:
+            continue
+        if depth >= layout.FANOUT_DEPTH:
+            yield name
+            continue
+        sub_a = a.oid if a is not None and a.mode == MODE_TREE else None
+        sub_b = b.oid if b is not None and b.mode == MODE_TREE else None
+        yield from changed_runs(repo, sub_a, sub_b, depth + 1)

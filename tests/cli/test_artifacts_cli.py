@@ -83,7 +83,10 @@ def test_ls_table_json_and_run_prefixes(logged: str) -> None:
     ]
     top = {item["path"]: item for item in json.loads(run_cli("artifacts", "ls", logged, "--json").output)}
     assert top["checkpoints"]["digest"].startswith("sha256:")  # a folder logged whole: its manifest
-    assert "Nothing under" in run_cli("artifacts", "ls", logged, "nope").output
+    with pytest.raises(
+        ResourceDoesNotExist, match=r"has no artifact or folder 'nope' \(top level: checkpoints/"
+    ):
+        run_cli("artifacts", "ls", logged, "nope")
     with pytest.raises(ResourceDoesNotExist):
         run_cli("artifacts", "ls", "f" * 32)
 
@@ -167,14 +170,17 @@ def test_gc_removes_only_unreferenced_old_objects(logged: str, in_repo: Path, tm
     old = time.time() - 7200
     os.utime(temp, (old, old))
 
+    checked = run_cli("fsck").output
     out = run_cli("gc").output  # the orphan is younger than the grace period; the temp file is not
-    assert "removed 0 object(s)" in out and "1 temporary file(s)" in out and "1 recent" in out
+    assert "removed 0 (0 B), kept 5 (4 referenced, 1 recent); 1 temporary file(s) removed" in out
+    # gc and fsck count the same objects: those in the store.
+    assert out.split(": ")[1].split()[0] == checked.split("checked ")[1].split()[0] == "5"
     assert not temp.exists()
     out = run_cli("gc", "--dry-run", "--grace", "0").output
-    assert "would remove 1 object(s)" in out and str(orphan) in out
+    assert "5 object(s); would remove 1 (" in out and str(orphan) in out
     assert object_path(in_repo, orphan).exists()
     out = run_cli("gc", "--grace", "0").output
-    assert "removed 1 object(s)" in out
+    assert "5 object(s); removed 1 (" in out and "kept 4 (4 referenced)" in out
     assert not object_path(in_repo, orphan).exists()
     # Everything the run references is still there and verifies.
     assert "0 corrupt" in run_cli("fsck").output
@@ -303,7 +309,7 @@ def test_gitrun_push_uploads_artifacts_of_new_runs_before_records(
     shared = tmp_path / "shared-store"
     run_cli("config", "artifacts.remote", str(shared))
     out = run_cli("push", str(bare)).output
-    assert "runs" in out
+    assert out.startswith("1 run pushed to ") and "4 artifact object(s) uploaded" in out
     stored = {p.name for p in (shared / "objects").rglob("*") if p.is_file()}
     assert hash_bytes(b"weights-b").hexdigest[2:] in stored and len(stored) == 4
     # A later push only looks at runs that changed since: a run whose objects vanished

@@ -62,14 +62,7 @@ def test_child_logs_into_the_same_run(in_repo: Path) -> None:
     assert run.record["command"][-3:] == ["train.py", "--lr", "0.25"]
     experiment = client.get_experiment_by_name("cli-exp")
     assert experiment is not None and run.info.experiment_id == experiment.experiment_id
-    runs_dir = subprocess.run(
-        ["git", "ls-tree", "-r", "-d", "--name-only", "refs/gitrun/records", "runs"],
-        cwd=in_repo,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    assert len([p for p in runs_dir if p.count("/") == 4]) == 1  # no second run
+    assert _all_run_ids(in_repo) == [run.info.run_id]  # no second run
 
 
 def test_failing_command_is_failed(in_repo: Path) -> None:
@@ -115,3 +108,75 @@ def test_params_file_and_bad_input(in_repo: Path) -> None:
     assert bad.returncode == 1 and "expects key=value" in bad.stderr
     missing = gitrun_cli(in_repo, "run", "--", "no-such-command-xyz")
     assert missing.returncode == 1 and "command not found" in missing.stderr
+
+
+def _all_run_ids(repo: Path) -> list[str]:
+    listing = subprocess.run(
+        ["git", "ls-tree", "-r", "-d", "--name-only", "refs/gitrun/records", "runs"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
+    return [p.rsplit("/", 1)[1] for p in listing if p.count("/") == 4]
+
+
+def test_a_standard_mlflow_script_that_sets_its_experiment_just_works(in_repo: Path) -> None:
+    """The script's set_experiment moves the run gitrun run created (item 1)."""
+    (in_repo / "train.py").write_text(
+        "import gitrun as mlflow\n"
+        "mlflow.set_experiment('from-script')\n"
+        "with mlflow.start_run(run_name='scripted'):\n"
+        "    mlflow.log_param('alpha', 0.5)\n"
+        "    mlflow.log_metric('rmse', 0.25)\n"
+    )
+    proc = gitrun_cli(in_repo, "run", "-n", "wrapper", "--", sys.executable, "train.py")
+    assert proc.returncode == 0, proc.stderr
+    assert "in experiment from-script (set by the script)" in proc.stderr
+    assert "the script named the run 'scripted', replacing -n 'wrapper'" in proc.stderr
+    client = MlflowClient()
+    run = client.get_run(_run_id(proc))
+    experiment = client.get_experiment_by_name("from-script")
+    assert experiment is not None and run.info.experiment_id == experiment.experiment_id
+    assert run.info.status == "FINISHED" and run.data.params == {"alpha": "0.5"}
+    assert run.data.metrics == {"rmse": 0.25} and run.data.tags["gitrun.moved_from_experiment"] == "0"
+    assert _all_run_ids(in_repo) == [run.info.run_id]  # one run, nothing left in Default
+
+
+def test_an_explicit_experiment_that_the_script_contradicts_says_what_to_do(in_repo: Path) -> None:
+    (in_repo / "train.py").write_text(
+        "import gitrun\ngitrun.set_experiment('other')\nwith gitrun.start_run():\n    pass\n"
+    )
+    proc = gitrun_cli(in_repo, "run", "-e", "chosen", "--", sys.executable, "train.py")
+    assert proc.returncode == 1
+    assert "drop -e (the run then follows the script's set_experiment)" in proc.stderr
+
+
+def test_run_requires_double_dash_and_knows_gitrun_commands(in_repo: Path) -> None:
+    proc = gitrun_cli(in_repo, "run", "ls")
+    assert proc.returncode == 2
+    assert "gitrun run needs `--` before the command to record, e.g. gitrun run -- ls." in proc.stderr
+    assert "Did you mean `gitrun runs ls`?" in proc.stderr
+    shown = gitrun_cli(in_repo, "run", "show", "abc")
+    assert shown.returncode == 2 and "Did you mean `gitrun show abc`?" in shown.stderr
+    assert _all_run_ids(in_repo) == []  # nothing recorded
+
+
+def test_a_command_that_cannot_start_records_nothing(in_repo: Path) -> None:
+    missing = gitrun_cli(in_repo, "run", "--", "nonexistent-cmd-xyz", "--flag")
+    assert missing.returncode == 1
+    assert "command not found: nonexistent-cmd-xyz (nothing was recorded" in missing.stderr
+    script = gitrun_cli(in_repo, "run", "--", sys.executable, "no_such_script.py")
+    assert script.returncode == 1 and "cannot open no_such_script.py" in script.stderr
+    (in_repo / "not-executable.sh").write_text("echo hi\n")
+    plain = gitrun_cli(in_repo, "run", "--", "./not-executable.sh")
+    assert plain.returncode == 1 and "is not executable" in plain.stderr
+    assert _all_run_ids(in_repo) == []
+
+
+def test_interrupted_run_names_the_signal(in_repo: Path) -> None:
+    proc = gitrun_cli(in_repo, "run", "--", "sh", "-c", "kill -INT $$")
+    run_id = _run_id(proc)
+    assert "KILLED (SIGINT)" in proc.stderr
+    show = gitrun_cli(in_repo, "show", run_id)
+    assert "status        KILLED (SIGINT)" in show.stdout

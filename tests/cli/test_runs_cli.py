@@ -64,9 +64,18 @@ def test_runs_ls_table(runs: dict[str, str]) -> None:
         assert name in out
     assert "gone" not in out
     assert runs["dirty"][:8] in out and runs["dirty"] not in out  # short ids in tables
-    assert "params.lr" in out and "metrics.acc" in out
+    header = out.splitlines()[0].split()
+    assert header[:5] == ["run", "name", "status", "started", "duration"]
+    assert "lr" in header and "acc" in header  # keys unique to one entity lose their prefix
     assert "\x1b[" not in out  # no colour off a terminal
-    assert "└ lr-0.1" in out  # children are marked
+    names = [line.split()[1:3] for line in out.splitlines()[1:-1]]
+    # Newest first, children right under their parent in the order they ran.
+    assert [n[0] if n[0] not in "├└" else " ".join(n) for n in names] == [
+        "dirty",
+        "search",
+        "├ lr-0.1",
+        "└ lr-0.01",
+    ]
 
 
 def test_runs_ls_filter_order_limit_and_views(runs: dict[str, str]) -> None:
@@ -131,7 +140,8 @@ def test_runs_ls_colour_only_when_asked(runs: dict[str, str]) -> None:
 
 def test_runs_ls_empty(in_repo: Path) -> None:
     assert "No runs yet." in run_cli("runs", "ls").output
-    assert "No runs match." in run_cli("runs", "ls", "--filter", "metrics.x > 1").output
+    with pytest.raises(InvalidParameterValue, match="no run has a metric named 'x'"):
+        run_cli("runs", "ls", "--filter", "metrics.x > 1")
 
 
 def test_show_everything_recorded(runs: dict[str, str]) -> None:
@@ -141,13 +151,18 @@ def test_show_everything_recorded(runs: dict[str, str]) -> None:
     assert "experiment    cli (" in out and "FINISHED (active)" in out
     assert "uncommitted changes recorded" in out and "changed  train.py" in out
     assert "Environment: Python" in out and "packages" in out
-    assert "Params" in out and "mlp" in out and "Metrics (latest)" in out and "0.95" in out
+    assert "Params" in out and "mlp" in out and "Metrics" in out and "0.95" in out
     assert "mlflow.runName" in out
     assert "Parent: (none)" in out and "Children: (none)" in out and "Artifacts: (none)" in out
     parent = run_cli("show", runs["parent"]).output
-    assert runs["lr-0.1"] in parent and runs["lr-0.01"] in parent
+    children = parent[parent.index("Children (2;") :].splitlines()
+    assert children[0] == f"Children (2; gitrun runs ls --parent {runs['parent'][:8]})"
+    assert [line.split() for line in children[2:4]] == [
+        [runs["lr-0.1"][:8], "lr-0.1", "FINISHED"],
+        [runs["lr-0.01"][:8], "lr-0.01", "FINISHED"],
+    ]  # names and status, not bare ids
     child = run_cli("show", runs["lr-0.1"]).output
-    assert f"Parent: {runs['parent']}" in child
+    assert f"Parent: {runs['parent'][:8]}  search" in child
 
 
 def test_show_json(runs: dict[str, str]) -> None:
@@ -195,7 +210,9 @@ def test_show_resolves_prefixes_like_git(in_repo: Path) -> None:
 def test_errors_exit_1_with_a_message(runs: dict[str, str], in_repo: Path) -> None:
     proc = subprocess.run([*GITRUN, "show", "zzzz"], cwd=in_repo, capture_output=True, text=True, check=False)
     assert proc.returncode == 1
-    assert proc.stderr.strip() == "gitrun: error: no run id starts with 'zzzz'"
+    assert proc.stderr.strip().startswith(
+        "gitrun: error: no run id starts with 'zzzz' and no run is named so"
+    )
     proc = subprocess.run(
         [*GITRUN, "runs", "ls", "--filter", "metrics.a = 'x'"],
         cwd=in_repo,

@@ -21,9 +21,7 @@ def fmt_size(size: int | None) -> str:
 
 
 def _run_id(text: str) -> str:
-    from gitrun.tracking import search
-
-    return search.resolve_run_id(cli_context().client.store, text)
+    return cli_context().run_id(text)
 
 
 @click.group("artifacts")
@@ -38,7 +36,9 @@ def artifacts() -> None:
 def ls(run: str, path: str | None, as_json: bool) -> int:
     """List what is directly under PATH (default: the root) in RUN's artifacts, with the
     digest `gitrun pull` takes (a folder logged as a whole has its manifest's digest)."""
+    from gitrun.errors import ResourceDoesNotExist
     from gitrun.tracking.artifacts.records import read_entries, run_tree
+    from gitrun.tracking.entities import FileInfo
 
     obj = cli_context()
     run_id = _run_id(run)
@@ -51,6 +51,16 @@ def ls(run: str, path: str | None, as_json: bool) -> int:
             return str(entry.digest) if entry is not None and entry.is_dir else None
         return str(tree.files[path].digest) if path in tree.files else None
 
+    if path is not None and not found:
+        if path.strip("/") in tree.files:
+            item = tree.files[path.strip("/")]
+            found = [FileInfo(path.strip("/"), False, item.size)]
+        else:
+            top = ", ".join(f.path + ("/" if f.is_dir else "") for f in obj.client.list_artifacts(run_id)[:8])
+            raise ResourceDoesNotExist(
+                f"run {run_id[:8]} has no artifact or folder '{path}'"
+                + (f" (top level: {top})" if top else " (it has no artifacts)")
+            )
     if as_json:
         render.write_json(
             [
@@ -65,13 +75,14 @@ def ls(run: str, path: str | None, as_json: bool) -> int:
         )
         return 0
     if not found:
-        click.echo("No artifacts." if path is None else f"Nothing under {path}.")
+        click.echo("No artifacts.")
         return 0
     rows = [
         [f.path + ("/" if f.is_dir else ""), fmt_size(f.file_size), digest(f.path, f.is_dir) or ""]
         for f in found
     ]
-    render.print_table(["path", "size", "digest"], rows, color=obj.color, right=[1])
+    cols = [render.Column("path"), render.Column("size", right=True), render.Column("digest", keep=True)]
+    render.print_table(cols, rows, color=obj.color)
     return 0
 
 

@@ -12,11 +12,12 @@ KEYS = ("artifacts.remote", "artifacts.options.<name>")
 
 
 @click.command("config")
-@click.argument("key")
+@click.argument("key", required=False)
 @click.argument("value", required=False)
 @click.option("--unset", is_flag=True, help="Remove KEY.")
-def config(key: str, value: str | None, unset: bool) -> int:
-    """Show or set KEY in .gitrun.yaml (commit it so that clones use the same remote).
+def config(key: str | None, value: str | None, unset: bool) -> int:
+    """Show or set KEY in .gitrun.yaml (commit it so that clones use the same remote);
+    with no KEY, list every setting and where it comes from.
 
     Keys: artifacts.remote (a store URL, e.g. s3://bucket/prefix) and
     artifacts.options.<name> (an fsspec option such as endpoint_url). Credentials are
@@ -29,6 +30,10 @@ def config(key: str, value: str | None, unset: bool) -> int:
     repo = cli_context().client.store.repo
     current = cfg.load_config(repo.work_tree, repo.common_dir, environ={})
     remote, options = current.remote, dict(current.options)
+    if key is None:
+        if unset:
+            raise click.UsageError("--unset needs a KEY")
+        return _list(remote, options)
     if key == "artifacts.remote":
         if value is None and not unset:
             if remote is not None:
@@ -52,4 +57,21 @@ def config(key: str, value: str | None, unset: bool) -> int:
         raise click.UsageError(f"unknown key {key!r}; known: {', '.join(KEYS)}")
     path = cfg.save_remote(repo.work_tree, repo.common_dir, remote, options)
     click.echo(f"wrote {path}" + ("; commit it so that clones use the same store" if repo.work_tree else ""))
+    return 0
+
+
+def _list(remote: str | None, options: dict[str, object]) -> int:
+    """Every setting, as ``key = value`` lines; the environment's overrides noted."""
+    import os
+
+    if remote is None and not options:
+        click.echo("(no settings: the artifacts stay in the local store; gitrun config artifacts.remote URL)")
+    if remote is not None:
+        click.echo(f"artifacts.remote = {remote}")
+    for name, value in sorted(options.items()):
+        click.echo(f"artifacts.options.{name} = {value if isinstance(value, str) else json.dumps(value)}")
+    for env in ("GITRUN_ARTIFACT_STORE", "GITRUN_ARTIFACT_STORE_OPTIONS"):
+        if os.environ.get(env):
+            shown = os.environ[env] if env == "GITRUN_ARTIFACT_STORE" else "(set; not shown)"
+            click.echo(f"{env} = {shown}  (environment; overrides the file)")
     return 0

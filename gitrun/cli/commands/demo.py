@@ -10,7 +10,6 @@ import textwrap
 
 import click
 
-from gitrun.cli import render
 from gitrun.cli.context import cli_context
 from gitrun.errors import GitrunError
 
@@ -89,17 +88,18 @@ def demo(directory: str) -> int:
     os.chdir(directory)
     obj = cli_context()
     obj.tracking_uri = None
-    client = obj.client
-    parent = client.get_run(ids["parent"])
-    children = [client.get_run(r) for r in ids["children"]]
-    render.print_runs(
-        [parent, *children], color=obj.color, title=f"Runs recorded in {directory} (refs/gitrun/records)"
-    )
+    parent = obj.client.get_run(ids["parent"])
+    click.echo(f"Runs recorded in {directory} (refs/gitrun/records):")
+    from gitrun.cli.commands.runs import ls
+
+    click.get_current_context().invoke(ls, experiments=("wine-forest-search",))
     click.echo(
         textwrap.dedent(f"""
-        Each run is a commit on refs/gitrun/records of {directory}: try
+        Runs are committed to refs/gitrun/records of {directory} (each commit names its runs): try
           cd {directory} && git log --oneline refs/gitrun/records
           git show refs/gitrun/records:{parent_path(parent.info.run_id)}/run.yaml
+          gitrun runs ls --parent {parent.info.run_id[:8]} --order-by "metrics.val_accuracy DESC"
+          gitrun plot {parent.info.run_id[:8]} --children fold_accuracy
     """).rstrip()
     )
     return 0

@@ -30,10 +30,12 @@ def gc(dry_run: bool, remote: bool, grace: float) -> int:
     reports = collect_garbage(cli_context().client.store, dry_run=dry_run, remote=remote, grace=grace)
     verb = "would remove" if dry_run else "removed"
     for report in reports:
+        # Counted like `gitrun fsck`: objects present in the store.
         click.echo(
-            f"{report.store}: {verb} {len(report.removed)} object(s) ({fmt_size(report.removed_bytes)}), "
-            f"{len(report.temp_files)} temporary file(s); kept {report.referenced} referenced"
+            f"{report.store}: {report.present} object(s); {verb} {len(report.removed)} "
+            f"({fmt_size(report.removed_bytes)}), kept {report.kept} ({report.referenced_present} referenced"
             + (f", {report.recent} recent" if report.recent else "")
+            + f"); {len(report.temp_files)} temporary file(s) {verb}"
         )
         if dry_run:
             for digest in report.removed:

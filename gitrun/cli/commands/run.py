@@ -35,7 +35,31 @@ def resolve_experiment(client: object, experiment: str | None) -> str:
     return found.experiment_id
 
 
-@click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+class _RunCommand(click.Command):
+    """``gitrun run`` takes its command after ``--``: without it, ``gitrun run ls`` (meant:
+    ``gitrun runs ls``) would record a run of ``ls``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" not in args and not any(a in ("-h", "--help") for a in args):
+            words = [a for a in args if not a.startswith("-")]
+            parent = ctx.parent.command if ctx.parent is not None else None
+            hint = ""
+            if words and words[0] in ("ls", "list"):
+                hint = f" Did you mean `gitrun runs {' '.join(words)}`?"
+            elif words and isinstance(parent, click.Group) and words[0] in parent.commands:
+                hint = f" Did you mean `gitrun {' '.join(words)}`?"
+            example = (
+                f"gitrun run -- {' '.join(words)}" if words else "gitrun run -P lr=0.1 -- python train.py"
+            )
+            raise click.UsageError(
+                f"gitrun run needs `--` before the command to record, e.g. {example}.{hint}", ctx
+            )
+        return super().parse_args(ctx, args)
+
+
+@click.command(
+    cls=_RunCommand, context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False}
+)
 @click.option("-e", "--experiment", help="Experiment name (created if missing) or id.")
 @click.option("-n", "--name", "run_name", help="Run name.")
 @click.option("-P", "--param", "params", multiple=True, metavar="KEY=VALUE", help="A param (repeatable).")
@@ -69,11 +93,15 @@ def run(
     by the param's value. Its output is shown and saved as the artifact
     gitrun-run.log; its exit code decides the status and is gitrun's exit code.
     """
+    from gitrun.cli.commands.show import exit_text
     from gitrun.tracking import command as cmd
 
+    if not command:
+        raise click.UsageError("gitrun run needs a command after `--`, e.g. gitrun run -- python train.py")
     client = cli_context().client
     parsed = cmd.parse_params(params, params_file)
     tag_map = dict(cmd.parse_params(tags, None))
+    cmd.check_startable(list(command))
     experiment_id = resolve_experiment(client, experiment)
     result = cmd.run_command(
         client,
@@ -83,8 +111,23 @@ def run(
         params=parsed,
         tags=tag_map,
         inputs=inputs,
+        movable=experiment is None,
     )
-    click.echo(f"gitrun: run {result.run_id} {result.status} (exit code {result.returncode})", err=True)
+    final = client.get_run(result.run_id)
+    where = ""
+    if final.info.experiment_id != experiment_id:
+        name = client.get_experiment(final.info.experiment_id).name
+        where = f" in experiment {name} (set by the script)"
+    click.echo(
+        f"gitrun: run {result.run_id} {final.info.run_name} {result.status} "
+        f"({exit_text(result.returncode)}){where}",
+        err=True,
+    )
+    if run_name is not None and final.info.run_name != run_name:
+        click.echo(
+            f"gitrun: note: the script named the run {final.info.run_name!r}, replacing -n {run_name!r}",
+            err=True,
+        )
     if result.returncode < 0:
         return 128 - result.returncode
     return result.returncode

@@ -7,14 +7,26 @@ import click
 from gitrun.cli.context import cli_context
 
 
+def _runs(count: int) -> str:
+    return f"{count:,} run{'s' if count != 1 else ''}"
+
+
 @click.command()
 @click.argument("remote", default="origin")
 def push(remote: str) -> int:
-    """Push runs to REMOTE (a remote name or any git URL), artifacts first."""
+    """Push runs to REMOTE (a remote name or any git URL), their artifacts first (also
+    any artifact earlier pushes could not upload)."""
+    from gitrun.cli.commands.artifacts import fmt_size
     from gitrun.tracking import sharing
 
-    result = sharing.push(cli_context().client, remote)
-    click.echo(f"runs {result.action}: {remote} at {(result.after or '')[:12] or '(no runs)'}")
+    report = sharing.push(cli_context().client, remote)
+    if report.action == "up-to-date":
+        text = f"{remote}: up to date (no run to push)"
+    else:
+        text = f"{_runs(report.runs)} pushed to {remote}"
+    if report.artifacts:
+        text += f"; {report.artifacts:,} artifact object(s) uploaded ({fmt_size(report.artifact_bytes)})"
+    click.echo(text)
     return 0
 
 
@@ -24,6 +36,9 @@ def fetch(remote: str) -> int:
     """Fetch runs from REMOTE and merge them with the local ones (branches untouched)."""
     from gitrun.tracking import sharing
 
-    result = sharing.fetch(cli_context().client, remote)
-    click.echo(f"runs {result.action}: {(result.after or '')[:12] or '(no runs)'} (from {remote})")
+    report = sharing.fetch(cli_context().client, remote)
+    if report.runs == 0:
+        click.echo(f"{remote}: up to date (no new runs)")
+    else:
+        click.echo(f"{_runs(report.runs)} fetched from {remote} ({report.action})")
     return 0

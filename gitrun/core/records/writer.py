@@ -423,9 +423,7 @@ class RecordWriter:
                     # Entries written before this flush (a run's code tree, its
                     # environment) must still exist too.
                     written.update(v[1] for snap in snapshots for v in snap.files.values() if v)
-                message = f"gitrun: record {len(edits)} run(s)\n\n" + "\n".join(
-                    s.run.run_id for s in snapshots[:20]
-                )
+                message = commit_message([s.run for s in snapshots])
                 landed = self.store.commit(edits, message, written)
             except BaseException:
                 with self._lock:
@@ -478,3 +476,15 @@ class RecordWriter:
                     clean = not self._dirty
                     self._journal.close(delete=clean and not any(r.owned for r in self._runs.values()))
                     self._journal = None
+
+
+def commit_message(runs: Sequence[PendingRun]) -> str:
+    """``gitrun: record 2 runs: lr-0.1, lr-0.01`` then one ``<id> <name> <status>`` line
+    per run, so that ``git log refs/gitrun/records`` says which runs each commit holds."""
+    names = [" ".join(str(r.info.get("run_name") or r.run_id[:8]).split()) for r in runs]
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    subject = f"gitrun: record {len(runs)} run{'s' if len(runs) != 1 else ''}: {shown}"
+    body = [f"{r.run_id} {name} {r.info.get('status') or ''}".rstrip() for r, name in zip(runs[:50], names)]
+    if len(runs) > 50:
+        body.append(f"... and {len(runs) - 50} more")
+    return subject + "\n\n" + "\n".join(body)

@@ -46,6 +46,14 @@ class GcReport:
     temp_files: tuple[str, ...]
     """Stale temporary files removed."""
     dry_run: bool
+    present: int = 0
+    """Objects the store held before gc (what ``gitrun fsck`` counts as checked)."""
+    referenced_present: int = 0
+    """Of those, objects some run references."""
+
+    @property
+    def kept(self) -> int:
+        return self.present - len(self.removed)
 
 
 def _age(path: Path, now: float) -> float:
@@ -101,7 +109,8 @@ def _collect_local(local: ArtifactStore, keep: frozenset[Digest], dry_run: bool,
     recent = 0
     if not backend.root.exists():
         return GcReport(local.url, len(keep), (), 0, 0, (), dry_run)
-    for digest in sorted(set(local.iter_digests()) - keep):
+    present = set(local.iter_digests())
+    for digest in sorted(present - keep):
         path = backend.path(layout.object_key(digest))
         if _age(path, now) <= grace:
             recent += 1
@@ -115,16 +124,21 @@ def _collect_local(local: ArtifactStore, keep: frozenset[Digest], dry_run: bool,
         for path in temps:
             path.unlink(missing_ok=True)
     shown = tuple(str(p.relative_to(backend.root)) for p in temps)
-    return GcReport(local.url, len(keep), tuple(removed), size, recent, shown, dry_run)
+    return GcReport(
+        local.url, len(keep), tuple(removed), size, recent, shown, dry_run, len(present), len(present & keep)
+    )
 
 
 def _collect(target: ArtifactStore, keep: frozenset[Digest], dry_run: bool) -> GcReport:
-    removed = sorted(set(target.iter_digests()) - keep)
+    present = set(target.iter_digests())
+    removed = sorted(present - keep)
     size = sum(target.size(d) for d in removed)
     if not dry_run:
         for digest in removed:
             target.delete(digest)
-    return GcReport(target.url, len(keep), tuple(removed), size, 0, (), dry_run)
+    return GcReport(
+        target.url, len(keep), tuple(removed), size, 0, (), dry_run, len(present), len(present & keep)
+    )
 
 
 def check_stores(store: TrackingStore, *, remote: bool = False) -> list[tuple[str, FsckReport]]:

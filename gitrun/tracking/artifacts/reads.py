@@ -42,6 +42,45 @@ def list_artifacts(store: TrackingStore, run_id: str, path: str | None = None) -
     return [ent.FileInfo(p, is_dir, size) for p, is_dir, size in tree.children(folder)]
 
 
+def path_tree(store: TrackingStore, run_id: str, path: str | None) -> ArtifactTree:
+    """The run's view restricted to the entries that make ``path`` (its own entry, the
+    folders above it, the entries below it): reading one file needs no manifest of an
+    unrelated folder, so a folder missing from every store cannot hide a file."""
+    if path is None:
+        return run_tree(store, run_id)
+    from gitrun.core.artifacts.view import build_tree
+    from gitrun.tracking.artifacts.records import read_entries
+
+    entries = read_entries(store, run_id, committed=True)
+    relevant = {
+        p: e for p, e in entries.items() if p == path or path.startswith(p + "/") or p.startswith(path + "/")
+    }
+    return build_tree(relevant, stores_for(store).manifest)
+
+
+def _missing_message(
+    stores: object, run_id: str, files: dict[str, Digest], error: ResourceDoesNotExist
+) -> str:
+    """Which of the run's files are in no store, by path and digest."""
+    from gitrun.tracking.artifacts.stores import ArtifactStores
+
+    assert isinstance(stores, ArtifactStores)
+    local = stores.local.has_many(set(files.values()))
+    remote = stores.remote()
+    there = remote.has_many(set(files.values())) if remote is not None else set()
+    gone = [(p, d) for p, d in sorted(files.items()) if d not in local and d not in there]
+    if not gone:
+        return error.message
+    shown = ", ".join(f"{p} ({d})" for p, d in gone[:3]) + (
+        f" and {len(gone) - 3} more" if len(gone) > 3 else ""
+    )
+    where = f"the local store or {stores.config.remote}" if remote is not None else "the local store"
+    return (
+        f"run {run_id[:8]}: {shown} {'is' if len(gone) == 1 else 'are'} in neither {where}; the machine that "
+        "logged the run must run `gitrun push` (or `gitrun artifacts push`)"
+    )
+
+
 def select(tree: ArtifactTree, run_id: str, path: str | None) -> dict[str, Digest]:
     """The files that downloading ``path`` writes: run-relative path -> digest."""
     if path is None:
@@ -59,14 +98,17 @@ def download_artifacts(
     """Write a file or folder of a run below ``dst_path`` (a new temporary folder
     for None), keeping its run-relative path; return the local path of it."""
     wanted = _path(path)
-    tree = run_tree(store, run_id)
+    tree = path_tree(store, run_id, wanted)
     files = select(tree, run_id, wanted)
     if dst_path is None:
         dst_path = tempfile.mkdtemp(prefix="gitrun-artifacts-")
     root = os.path.abspath(dst_path)
     check_destinations(root, sorted(files))  # refuse before fetching anything
     stores = stores_for(store)
-    stores.ensure_local(files.values())
+    try:
+        stores.ensure_local(files.values())
+    except ResourceDoesNotExist as error:
+        raise ResourceDoesNotExist(_missing_message(stores, run_id, files, error)) from None
     place_files(stores.local, files, root)
     if wanted is None:
         os.makedirs(root, exist_ok=True)

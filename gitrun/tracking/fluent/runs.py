@@ -28,6 +28,9 @@ from gitrun.tracking.fluent.context import (
 )
 
 RUN_ID_ENVS = ("GITRUN_RUN_ID", "MLFLOW_RUN_ID")
+MOVABLE_ENV = "GITRUN_RUN_MOVABLE"
+"""Set by ``gitrun run`` when no experiment was asked for: the run it created may move to
+the experiment the script chooses with ``set_experiment`` (MLflow's CLI would refuse)."""
 
 _local = threading.local()
 _all_stacks: list[list[ActiveRun]] = []
@@ -130,13 +133,15 @@ def start_run(
             )
         user_tags["mlflow.note.content"] = description
     resume_id = run_id
+    movable = False
     if resume_id is None:
         for name in RUN_ID_ENVS:
             if os.environ.get(name):
                 resume_id = os.environ.pop(name)
+                movable = os.environ.pop(MOVABLE_ENV, "") == resume_id
                 break
     if resume_id is not None:
-        active = _resume(client, v.run_id(resume_id), run_name, user_tags)
+        active = _resume(client, v.run_id(resume_id), run_name, user_tags, movable=movable)
     else:
         active = _create(client, experiment_id, run_name, parent_run_id, user_tags, stack)
     stack.append(active)
@@ -159,15 +164,24 @@ def _start_system_metrics(run_id: str, client: Client) -> None:
     system_metrics.start(run_id, log)
 
 
-def _resume(client: Client, run_id: str, run_name: str | None, tags: dict[str, Any]) -> ActiveRun:
+def _resume(
+    client: Client, run_id: str, run_name: str | None, tags: dict[str, Any], *, movable: bool = False
+) -> ActiveRun:
     run = client.get_run(run_id)
     experiment_id = active_experiment_id()
     if experiment_id is not None and run.info.experiment_id != experiment_id:
-        raise GitrunError(
-            f"Cannot start run with ID {run_id} because active run ID does not match environment run "
-            f"ID. The run is in experiment {run.info.experiment_id}, the active experiment is "
-            f"{experiment_id}."
-        )
+        if movable and run.info.lifecycle_stage != ent.LifecycleStage.DELETED:
+            # `gitrun run` created this run before the script could say where it belongs.
+            client.store.writer.update_info(run_id, {"experiment_id": experiment_id})
+            client.store.writer.set_tags(run_id, {"gitrun.moved_from_experiment": run.info.experiment_id})
+            run = client.get_run(run_id)
+        else:
+            raise GitrunError(
+                f"Cannot start run with ID {run_id} because active run ID does not match environment run "
+                f"ID. The run is in experiment {run.info.experiment_id}, the active experiment is "
+                f"{experiment_id}. With `gitrun run`, drop -e (the run then follows the script's "
+                "set_experiment) or pass the same experiment to both."
+            )
     if run.info.lifecycle_stage == ent.LifecycleStage.DELETED:
         raise GitrunError(f"Cannot start run with ID {run_id} because it is in the deleted state.")
     writer = client.store.writer
