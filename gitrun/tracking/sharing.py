@@ -137,8 +137,11 @@ def nothing_to_push(client: Client, remote: str) -> bool:
 def _pushed_runs(repo: Repository, result: sync.SyncResult) -> int:
     if result.action not in ("pushed", "created") or result.remote_tip is None:
         return 0
+    # The new remote state's first parent is the remote's previous state; a first push
+    # ("created") has none (its only parent is the local commit it was built from).
     parents = repo.read_commit(result.remote_tip).parents
-    return changed_run_count(repo, parents[0] if parents else None, result.remote_tip)
+    before = parents[0] if result.action == "pushed" and parents else None
+    return changed_run_count(repo, before, result.remote_tip)
 
 
 def changed_run_count(repo: Repository, old: Oid | None, new: Oid | None) -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gitrun import MlflowClient
-from gitrun.core.git.objects import Oid
+from gitrun.core.git.objects import MODE_TREE, Commit, Oid, TreeEntry
 from gitrun.core.git.repo import Repository
 from gitrun.core.index.index import RunIndex
 from gitrun.core.index.query import RunSearch
@@ -33,15 +33,21 @@ def test_an_update_failing_midway_is_rolled_back_and_the_next_one_is_incremental
     index = RunIndex(store, path)
     built = index.update()
     assert built is not None and built.full
-    # The records ref points at a commit that cannot be read (pruned, damaged): the
-    # update fails inside its transaction.
+    # The records ref points at a commit whose runs/ tree cannot be read (pruned,
+    # damaged): the update fails inside its transaction.  (A missing tip *commit* is
+    # stepped back from through the reflog; a missing tree below it is not.)
     good = store.tip()
     assert good is not None
-    missing = Oid("f" * 40)
-    assert repo.refs.compare_and_swap(layout.RECORDS_REF, good, missing)
+    head = repo.read_commit(good)
+    entries = dict(repo.read_tree(head.tree))
+    entries[layout.RUNS_DIR] = TreeEntry(layout.RUNS_DIR, MODE_TREE, Oid("f" * 40))
+    damaged = repo.write_commit(
+        Commit(repo.write_tree(entries), (good,), head.author, head.committer, "damaged")
+    )
+    assert repo.refs.compare_and_swap(layout.RECORDS_REF, good, damaged)
     with pytest.raises(GitrunError):
         index.update()
-    assert repo.refs.compare_and_swap(layout.RECORDS_REF, missing, good)
+    assert repo.refs.compare_and_swap(layout.RECORDS_REF, damaged, good)
     later = client.create_run("0").info.run_id
     client.flush()
     # This index carries on where it was (one new run, no rebuild), and another
