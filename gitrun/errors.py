@@ -8,6 +8,7 @@ that code written for ``MlflowException`` keeps working
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 INTERNAL_ERROR = "INTERNAL_ERROR"
@@ -79,6 +80,12 @@ class StoreUnavailable(GitrunError):
     default_code = INTERNAL_ERROR
 
 
+class NoSpace(StoreUnavailable):
+    """A write refused for lack of room: a full disk (``ENOSPC``), a quota (``EDQUOT``)
+    or a file size limit (``EFBIG``, ``ulimit -f``).  The ``OSError`` is ``__cause__``;
+    what was logged before the failing call is kept."""
+
+
 class GitCommandError(GitrunError):
     """A ``git`` subprocess that exited non-zero."""
 
@@ -89,3 +96,13 @@ class GitCommandError(GitrunError):
         self.argv = list(argv)
         self.returncode = returncode
         self.output = output
+
+
+class DamagedRecordWarning(UserWarning):
+    """A record (run, experiment, journal) that cannot be read was left out."""
+
+
+def warn_always(message: str, category: type[Warning] = UserWarning) -> None:
+    """Warn every time, not once per call site: each search that leaves a damaged run
+    out says so, so the damage is never silently forgotten."""
+    warnings.warn_explicit(message, category, "gitrun", 0, module="gitrun", registry=None)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Sequence
 from typing import Any
 
 import click
 
+from gitrun.core.records.text import printable
 from gitrun.tracking.entities import Run
 
 
@@ -54,9 +56,16 @@ def console(color: bool) -> Any:
     from rich.console import Console
 
     terminal = sys.stdout.isatty()
+
+    class SafeConsole(Console):  # type: ignore[misc]
+        """Strings printed are escaped (records may hold terminal control sequences)."""
+
+        def print(self, *objects: Any, **kwargs: Any) -> None:
+            super().print(*(printable(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
     # Off a terminal (pipes, tests) rich would wrap at 80 columns: keep lines whole.
     # markup=False: recorded values are data, "[red]" in a param must print as is.
-    return Console(
+    return SafeConsole(
         force_terminal=color,
         no_color=not color,
         highlight=False,
@@ -78,25 +87,36 @@ def print_table(
     """A rich table; ``marked`` rows are the ones to notice (bold on a terminal, ``*`` otherwise)."""
     from rich.table import Table
 
-    table = Table(title=title, show_lines=False, title_justify="left")
+    table = Table(title=printable(title) if title else None, show_lines=False, title_justify="left")
     if marked and not color:
         table.add_column("")
     for i, name in enumerate(columns):
-        table.add_column(name, justify="right" if i in right else "left", overflow="fold")
+        table.add_column(printable(name), justify="right" if i in right else "left", overflow="fold")
     marks = set(marked)
     for i, row in enumerate(rows):
-        cells = list(row)
+        cells = [printable(cell) for cell in row]
         if marked and not color:
             cells.insert(0, "*" if i in marks else "")
         table.add_row(*cells, style="bold yellow" if color and i in marks else None)
     console(color).print(table)
 
 
+# Inside JSON strings: characters to write as \u escapes (json.dumps escapes C0 itself).
+_JSON_UNSAFE = re.compile(
+    "[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
+)
+
+
 def write_json(data: Any) -> None:
-    """JSON on stdout; NaN and infinities as the strings "NaN", "Infinity", "-Infinity"."""
+    """JSON on stdout; NaN and infinities as the strings "NaN", "Infinity", "-Infinity".
+
+    Control characters, bidirectional controls and undecodable bytes (lone surrogates)
+    in values are written as ``\\uXXXX`` escapes: valid JSON, exact, and inert on a terminal.
+    """
     import json
 
-    click.echo(json.dumps(_finite(data), indent=2, ensure_ascii=False, allow_nan=False))
+    text = json.dumps(_finite(data), indent=2, ensure_ascii=False, allow_nan=False)
+    click.echo(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def _finite(data: Any) -> Any:
@@ -132,18 +152,18 @@ def print_runs(runs: Sequence[Run], *, color: bool, title: str | None = None) ->
     table.add_column("name")
     table.add_column("status")
     for key in params:
-        table.add_column(key, style="cyan" if color else None)
+        table.add_column(printable(key), style="cyan" if color else None)
     for key in metrics:
-        table.add_column(key, justify="right", style="green" if color else None)
+        table.add_column(printable(key), justify="right", style="green" if color else None)
     for run in runs:
-        name = run.info.run_name
+        name = printable(run.info.run_name)
         if "mlflow.parentRunId" in run.data.tags:
             name = "  └ " + name
         table.add_row(
-            run.info.run_id[:8],
+            printable(run.info.run_id[:8]),
             name,
-            run.info.status,
-            *(run.data.params.get(k, "") for k in params),
+            printable(run.info.status),
+            *(printable(run.data.params.get(k, "")) for k in params),
             *(fmt_value(run.data.metrics[k]) if k in run.data.metrics else "" for k in metrics),
         )
     Console(no_color=not color, width=None if color else 200).print(table)

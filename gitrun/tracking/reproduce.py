@@ -19,6 +19,7 @@ from typing import Any
 from gitrun.core.git.cli import run_git
 from gitrun.core.git.objects import Commit, Oid
 from gitrun.core.records import layout
+from gitrun.core.records.text import captured_str, decode_captured
 from gitrun.errors import GitrunError, InvalidParameterValue
 from gitrun.tracking import entities as ent
 from gitrun.tracking.client import Client
@@ -75,7 +76,7 @@ def checkout(client: Client, run_id: str, directory: str | None = None) -> Check
 def _mapped_cwd(run: ent.Run, target: str) -> str:
     source = run.record.get("source") or {}
     root = _recorded_root(run)
-    cwd = source.get("cwd")
+    cwd = captured_str(source.get("cwd")) if isinstance(source, dict) else None
     if root and cwd and (cwd == root or cwd.startswith(root + os.sep)):
         return os.path.join(target, os.path.relpath(cwd, root))
     return target
@@ -83,16 +84,21 @@ def _mapped_cwd(run: ent.Run, target: str) -> str:
 
 def _recorded_root(run: ent.Run) -> str | None:
     code = run.record.get("code") or {}
-    root = code.get("root")
-    return str(root) if root else None
+    root = captured_str(code.get("root")) if isinstance(code, dict) else None
+    return root or None
 
 
 def _command(run: ent.Run) -> list[str] | None:
-    if run.record.get("command"):
-        return [str(a) for a in run.record["command"]]
+    # Recorded exactly, bytes that are not UTF-8 included (core.records.text).
+    command = decode_captured(run.record.get("command"))
+    if command and isinstance(command, list):
+        return [str(a) for a in command]
     source = run.record.get("source") or {}
-    argv = [str(a) for a in source.get("argv") or []]
-    entry = source.get("entry_point")
+    if not isinstance(source, dict):
+        return None
+    argv = decode_captured(source.get("argv"))
+    argv = [str(a) for a in argv] if isinstance(argv, list) else []
+    entry = captured_str(source.get("entry_point"))
     root = _recorded_root(run)
     if not argv or not entry or argv[0] in ("-c", "-m", ""):
         return None

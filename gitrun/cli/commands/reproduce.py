@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
-
 import click
 
 from gitrun.cli.context import cli_context
@@ -24,7 +22,9 @@ def _echo_checkout(checkout: object) -> None:
         click.echo(f"  input restored (verified): {path}")
     click.echo(f"  packages: {checkout.directory}/{SIDECAR}/requirements.txt")
     if checkout.command:
-        click.echo(f"  started as: (cd {checkout.cwd} && {shlex.join(checkout.command)})")
+        from gitrun.core.records.text import shell_join, shell_quote
+
+        click.echo(f"  started as: (cd {shell_quote(checkout.cwd)} && {shell_join(checkout.command)})")
     else:
         click.echo("  started as: (no command recorded: the run was not started from a script)")
     if checkout.environment_changes:
@@ -88,12 +88,14 @@ def _report(checks: list, tolerance: float) -> int:  # type: ignore[type-arg]
     from rich.console import Console
     from rich.table import Table
 
+    from gitrun.core.records.text import printable
+
     table = Table(title=f"Metrics: original vs reproduction (tolerance {tolerance:g})")
     for column in ("metric", "original", "reproduced", "points", "result"):
         table.add_column(column)
     for check in checks:
         table.add_row(
-            check.key,
+            printable(check.key),
             repr(check.original),
             repr(check.reproduced),
             f"{check.points[0]} / {check.points[1]}",

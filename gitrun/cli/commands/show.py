@@ -10,6 +10,7 @@ from gitrun.cli import render
 from gitrun.cli.commands.artifacts import fmt_size
 from gitrun.cli.commands.runs import run_json
 from gitrun.cli.context import cli_context
+from gitrun.core.records.text import readable
 
 
 def details_json(details: Any) -> dict[str, Any]:
@@ -74,9 +75,10 @@ def show(run: str, as_json: bool) -> int:
         )
         for label in ("changed", "deleted"):
             for path in code.get(label) or []:
-                out.print(f"  {label:<8} {path}")
+                out.print(f"  {label:<8} {readable(path)}")
         for item in code.get("skipped") or []:
-            out.print(f"  skipped  {item.get('path')} ({item.get('reason')})")
+            if isinstance(item, dict):
+                out.print(f"  skipped  {readable(item.get('path'))} ({readable(item.get('reason'))})")
     else:
         out.print("Code: (not recorded)")
     env = det.environment_summary(details)

@@ -46,7 +46,7 @@ def hash_object(kind: bytes, data: bytes, algorithm: str = "sha1") -> tuple[Oid,
 
 def _tree_sort_key(entry: TreeEntry) -> bytes:
     # Git orders a tree as if directory names ended with "/".
-    name = entry.name.encode()
+    name = entry.name.encode("utf-8", "surrogateescape")
     return name + b"/" if entry.mode == MODE_TREE else name
 
 
@@ -54,7 +54,7 @@ def encode_tree(entries: dict[str, TreeEntry] | list[TreeEntry]) -> bytes:
     items = entries.values() if isinstance(entries, dict) else entries
     out = bytearray()
     for entry in sorted(items, key=_tree_sort_key):
-        out += b"%o %s\0" % (entry.mode, entry.name.encode())
+        out += b"%o %s\0" % (entry.mode, entry.name.encode("utf-8", "surrogateescape"))
         out += bytes.fromhex(entry.oid)
     return bytes(out)
 

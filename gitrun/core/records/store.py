@@ -20,6 +20,7 @@ from typing import Any
 from gitrun.core.git.objects import MODE_BLOB, MODE_TREE, Commit, Oid, TreeEntry
 from gitrun.core.git.repo import Repository
 from gitrun.core.records import layout, yamlfmt
+from gitrun.core.records.text import readable
 from gitrun.errors import InvalidRecord, RefConflict
 
 MergeFn = Callable[[Repository, Oid | None, Oid, Oid], Oid]
@@ -44,7 +45,13 @@ class Edit:
 def _identity() -> str:
     name = os.environ.get("GIT_COMMITTER_NAME") or getpass.getuser()
     email = os.environ.get("GIT_COMMITTER_EMAIL") or f"{name}@{socket.gethostname()}"
-    return f"{name} <{email}>"
+    # Bytes that are not UTF-8 (a user name from the environment) as \xHH; no newlines or
+    # angle brackets that would break the commit header.
+    return f"{_header_text(name)} <{_header_text(email)}>"
+
+
+def _header_text(value: str) -> str:
+    return readable(value).replace("\n", " ").replace("<", "").replace(">", "")
 
 
 def apply_edits(repo: Repository, tree: Oid | None, edits: Mapping[str, TreeEntry | None]) -> Oid | None:
