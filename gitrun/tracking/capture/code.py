@@ -8,13 +8,13 @@ the run's record (``code/``), so it travels with the runs on push and stays
 reachable.
 
 Untracked files are left out (and listed as skipped) when larger than
-``GITRUN_SNAPSHOT_MAX_FILE_MB`` (default 10) or when their name looks like a secret
-(``.env``, keys, credentials); tracked files are always included.
+``GITRUN_SNAPSHOT_MAX_FILE_MB`` (default 10), when ``.gitrunignore`` excludes them, or
+when their name or content looks like a secret (rules in :mod:`secrets`); tracked
+files are always included.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import re
 import stat
@@ -26,23 +26,8 @@ from gitrun.core.git.objects import MODE_BLOB, MODE_EXEC, MODE_LINK, MODE_TREE, 
 from gitrun.core.git.repo import Repository
 from gitrun.core.records.store import apply_edits
 from gitrun.errors import GitrunError
+from gitrun.tracking.capture import secrets
 
-SECRET_PATTERNS = (
-    ".env",
-    ".env.*",
-    "*.pem",
-    "*.key",
-    "id_rsa*",
-    "id_ed25519*",
-    "id_ecdsa*",
-    ".netrc",
-    "*.p12",
-    "*.pfx",
-    "credentials*",
-    ".npmrc",
-    ".pypirc",
-    "*secret*",
-)
 _LIST_LIMIT = 1000
 _CREDENTIALS = re.compile(r"(?<=://)[^/@]+@")
 
@@ -117,9 +102,9 @@ def _status(repo: Repository) -> list[tuple[str, str]]:
     return result
 
 
-def _is_secret(path: str) -> bool:
-    name = os.path.basename(path)
-    return any(fnmatch.fnmatch(name, pattern) for pattern in SECRET_PATTERNS)
+def _is_secret(path: str) -> str | None:
+    """Why an untracked file must not enter the snapshot (see :mod:`secrets`), or None."""
+    return secrets.secret_reason(path)
 
 
 def snapshot(code: Repository, target: Repository, exclude: tuple[str, ...] = ()) -> CodeSnapshot:
@@ -131,8 +116,11 @@ def snapshot(code: Repository, target: Repository, exclude: tuple[str, ...] = ()
     changed: list[str] = []
     deleted: list[str] = []
     skipped: list[dict[str, str]] = []
+    untracked: list[str] = []
     limit = _max_untracked_bytes()
-    for kind, path in _status(code):
+    status = _status(code)
+    ignored = secrets.gitrunignored(code.work_tree, [path for kind, path in status if kind == "?"])
+    for kind, path in status:
         full = os.path.join(code.work_tree, path)
         if any(full == ex or full.startswith(ex + os.sep) for ex in exclude):
             continue
@@ -145,8 +133,9 @@ def snapshot(code: Repository, target: Repository, exclude: tuple[str, ...] = ()
         if stat.S_ISDIR(info.st_mode):
             continue  # an untracked nested repository
         if kind == "?":
-            if _is_secret(path):
-                skipped.append({"path": path, "reason": "name looks like a secret"})
+            reason = "excluded by .gitrunignore" if path in ignored else _is_secret(path)
+            if reason:
+                skipped.append({"path": path, "reason": reason})
                 continue
             if info.st_size > limit:
                 skipped.append({"path": path, "reason": f"larger than {limit // (1024 * 1024)} MB"})
@@ -155,10 +144,17 @@ def snapshot(code: Repository, target: Repository, exclude: tuple[str, ...] = ()
             oid, mode = target.write_blob(os.readlink(full).encode("utf-8", "surrogateescape")), MODE_LINK
         else:
             with open(full, "rb") as fh:
-                oid = target.write_blob(fh.read())
+                data = fh.read()
+            reason = secrets.content_secret_reason(data) if kind == "?" else None
+            if reason:
+                skipped.append({"path": path, "reason": reason})
+                continue
+            oid = target.write_blob(data)
             mode = MODE_EXEC if info.st_mode & stat.S_IXUSR else MODE_BLOB
         edits[path] = TreeEntry(os.path.basename(path), mode, oid)
         changed.append(path)
+        if kind == "?":
+            untracked.append(path)
     if head_tree is not None and target.common_dir != code.common_dir:
         copy_tree(code, target, head_tree)
     tree = apply_edits(target, head_tree, edits) if edits else head_tree
@@ -176,6 +172,8 @@ def snapshot(code: Repository, target: Repository, exclude: tuple[str, ...] = ()
         record["changed"] = sorted(changed)[:_LIST_LIMIT]
     if deleted:
         record["deleted"] = sorted(deleted)[:_LIST_LIMIT]
+    if untracked:
+        record["untracked"] = sorted(untracked)[:_LIST_LIMIT]
     if skipped:
         record["skipped"] = skipped[:_LIST_LIMIT]
     return CodeSnapshot(tree, record)
