@@ -7,6 +7,7 @@ import os
 import threading
 import zlib
 from collections import OrderedDict
+from collections.abc import Iterable
 
 from gitrun.core.git.objects import TYPE_NAMES, Oid, hash_object
 from gitrun.core.git.pack import PackFile, list_pack_indexes
@@ -61,6 +62,25 @@ class ObjectDatabase:
         os.replace(tmp, path)
         self._remember_known(oid)
         return oid
+
+    def present(self, oid: Oid) -> bool:
+        """Whether ``oid`` is on disk now (loose or packed), ignoring every cache: a
+        concurrent ``git gc --prune=now`` may have deleted what this process wrote."""
+        if os.path.exists(os.path.join(self.objects_dir, oid[:2], oid[2:])):
+            return True
+        self._refresh_packs()
+        raw = bytes.fromhex(oid)
+        return any(pack.index.find(raw) is not None for pack in self._pack_list())
+
+    def forget(self, oids: Iterable[Oid]) -> None:
+        """Forget having written ``oids`` (and which fan-out folders exist), so that
+        writing them again really writes them."""
+        with self._lock:
+            for oid in oids:
+                self._known.discard(oid)
+                if self._cache.pop(oid, None) is not None:
+                    self._cache_size = sum(len(v[1]) for v in self._cache.values())
+            self._made_dirs.clear()
 
     def _remember_known(self, oid: Oid) -> None:
         # Objects this process wrote or found: writing them again needs no system call.

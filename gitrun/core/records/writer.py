@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 import threading
 import time
 import weakref
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -27,16 +29,34 @@ from gitrun.core.records.pending import (
     Chunk,
     FileValue,
     PendingRun,
+    Snapshot,
     absorb,
     build_tree,
     load_run,
     take_snapshot,
 )
 from gitrun.core.records.store import Edit, RecordStore
-from gitrun.errors import InvalidParameterValue, ResourceDoesNotExist
+from gitrun.core.records.writelog import RecordingRepository, WrittenObject, restore_missing
+from gitrun.errors import GitrunError, InvalidParameterValue, ResourceDoesNotExist
 
 DEFAULT_FLUSH_INTERVAL = 5.0
 DEFAULT_MAX_PENDING = 100_000
+ROTATE_BYTES = 1 << 20
+"""A journal holding more than this (flushed) is replaced by a fresh one after a full
+flush, so it never grows with the length of a run."""
+WRITER_TRAILER = "Gitrun-Writer"
+"""Commit message trailer naming the writer (recovery tells a dead writer's own commits
+from later ones by it)."""
+_VERIFY_AT_EXIT = 10_000
+"""At exit, the most recently committed runs checked to be readable."""
+_RECHECK_BYTES = 64 * 2**20
+"""Objects of recent flushes kept to write again if a concurrent prune deletes them."""
+
+
+def _warn(message: str) -> None:
+    from gitrun.errors import DamagedRecordWarning, warn_always
+
+    warn_always(message, DamagedRecordWarning)
 
 
 class RecordWriter:
@@ -66,6 +86,13 @@ class RecordWriter:
 
     def _init_state(self) -> None:
         self.writer_id = secrets.token_hex(4)
+        self._journal_seq = 0
+        # Writes of the flushes go through this, which remembers what each flush wrote.
+        self._recording = RecordingRepository(self.store.repo)
+        self._commit_store = RecordStore(self._recording, self.store.ref)  # type: ignore[arg-type]
+        self._recent: deque[list[WrittenObject]] = deque()
+        self._committed: dict[str, None] = {}  # runs this writer committed, oldest first
+        self._recent_bytes = 0
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._runs: dict[str, PendingRun] = {}
@@ -90,10 +117,13 @@ class RecordWriter:
     def journal_dir(self) -> str:
         return os.path.join(self.store.repo.gitrun_dir, "journal")
 
+    def _journal_path(self) -> str:
+        suffix = f"-{self._journal_seq}" if self._journal_seq else ""
+        return os.path.join(self.journal_dir, f"{self.writer_id}{suffix}.jnl")
+
     def _journal_or_none(self) -> jnl.Journal | None:
         if self._journal is None and self._use_journal:
-            path = os.path.join(self.journal_dir, f"{self.writer_id}.jnl")
-            self._journal = jnl.Journal(path, self.writer_id)
+            self._journal = jnl.Journal(self._journal_path(), self.writer_id)
         if self._thread is None and self.flush_interval > 0:
             self._thread = threading.Thread(target=self._loop, name="gitrun-flush", daemon=True)
             self._thread.start()
@@ -146,6 +176,7 @@ class RecordWriter:
                             "tags": run.tags,
                             "files": {k: list(v) if v else None for k, v in run.files.items()},
                         },
+                        "t": time.time_ns(),
                     },
                 )
             run.dirty.update((layout.RUN_FILE, layout.TAGS_FILE, layout.PARAMS_FILE, layout.METRICS_FILE))
@@ -161,7 +192,9 @@ class RecordWriter:
                 run.owned = True
                 journal = self._journal_or_none()
                 if journal is not None:
-                    journal.append_json(jnl.RUN, {"run": run_id, "owned": True, "create": None})
+                    journal.append_json(
+                        jnl.RUN, {"run": run_id, "owned": True, "create": None, "base": run.base}
+                    )
             return dict(run.info)
 
     def read_info(self, run_id: str) -> dict[str, Any]:
@@ -181,10 +214,13 @@ class RecordWriter:
         run = self._runs.get(run_id)
         if run is None:
             run = load_run(self.store, run_id)
-            self._runs[run_id] = run
             journal = self._journal_or_none()
             if journal is not None:
-                journal.append_json(jnl.RUN, {"run": run_id, "owned": False, "create": None})
+                # The run's tree as loaded: recovery knows what this writer had seen.
+                journal.append_json(
+                    jnl.RUN, {"run": run_id, "owned": False, "create": None, "base": run.base}
+                )
+            self._runs[run_id] = run
         return run
 
     def _writable(self, run_id: str) -> PendingRun:
@@ -217,8 +253,9 @@ class RecordWriter:
                     )
             if not new:
                 return
-            run.params.update(new)
+            # Journal first: a call that fails (disk full) changes nothing in memory either.
             self._journal_write(jnl.PARAMS, {"run": run_id, "params": new})
+            run.params.update(new)
             self._mark(run, layout.PARAMS_FILE)
 
     def set_tags(self, run_id: str, tags: Mapping[str, str], delete: Iterable[str] = ()) -> None:
@@ -228,27 +265,27 @@ class RecordWriter:
             for key in gone:
                 if key not in run.tags:
                     raise ResourceDoesNotExist(f"No tag with name: {key} in run with id {run_id}")
+            self._journal_write(jnl.TAGS, {"run": run_id, "set": dict(tags), "delete": gone})
             run.tags.update(tags)
             for key in gone:
                 del run.tags[key]
-            self._journal_write(jnl.TAGS, {"run": run_id, "set": dict(tags), "delete": gone})
             self._mark(run, layout.TAGS_FILE)
 
     def update_info(self, run_id: str, fields: Mapping[str, Any], *, allow_deleted: bool = False) -> None:
         with self._lock:
             run = self._get(run_id) if allow_deleted else self._writable(run_id)
-            run.info.update(fields)
             self._journal_write(jnl.INFO, {"run": run_id, "info": dict(fields)})
+            run.info.update(fields)
             self._mark(run, layout.RUN_FILE)
 
     def put_files(self, run_id: str, files: Mapping[str, FileValue]) -> None:
         """Set (or remove, with None) extra entries of the run's tree."""
         with self._lock:
             run = self._writable(run_id)
-            run.files.update(files)
             self._journal_write(
                 jnl.FILES, {"run": run_id, "files": {k: list(v) if v else None for k, v in files.items()}}
             )
+            run.files.update(files)
             self._dirty.add(run)
 
     def update_map(
@@ -262,10 +299,10 @@ class RecordWriter:
             run = self._writable(run_id)
             current = self._map_of(run, name)
             gone = list(delete)
+            self._journal_write(jnl.MAP, {"run": run_id, "file": name, "set": dict(items), "delete": gone})
             current.update(items)
             for key in gone:
                 current.pop(key, None)
-            self._journal_write(jnl.MAP, {"run": run_id, "file": name, "set": dict(items), "delete": gone})
             self._mark(run, name)
 
     def read_map(self, run_id: str, name: str) -> dict[str, Any]:
@@ -284,6 +321,8 @@ class RecordWriter:
     def _journal_write(self, kind: int, payload: dict[str, Any]) -> None:
         journal = self._journal_or_none()
         if journal is not None:
+            # When it was logged: recovery never replays it over a value committed later.
+            payload["t"] = time.time_ns()
             journal.append_json(kind, payload)
 
     # -- metrics (the hot path) ----------------------------------------------------------
@@ -296,12 +335,13 @@ class RecordWriter:
             chunk = run.tails.get(key)
             if chunk is None or len(chunk.values) >= series.CHUNK_POINTS:
                 chunk = self._new_chunk(run, key, chunk)
+            journal = self._journal
+            if journal is not None:
+                # First: if it raises (disk full), the point is not half-logged.
+                journal.append_point(chunk.handle, step, timestamp, value)
             chunk.steps.append(step)
             chunk.timestamps.append(timestamp)
             chunk.values.append(value)
-            journal = self._journal
-            if journal is not None:
-                journal.append_point(chunk.handle, step, timestamp, value)
             point = (step, timestamp, value)
             latest = run.latest.get(key)
             if latest is None or point > latest:
@@ -361,43 +401,57 @@ class RecordWriter:
     ) -> None:
         total = len(values)
         handles: list[int] = []
+        segments: list[tuple[Chunk, int, int]] = []
+        chunk = run.tails.get(key)
+        fill = len(chunk.values) if chunk is not None else 0
         pos = 0
         while pos < total:
-            chunk = run.tails.get(key)
-            if chunk is None or len(chunk.values) >= series.CHUNK_POINTS:
+            if chunk is None or fill >= series.CHUNK_POINTS:
                 chunk = self._new_chunk(run, key, chunk)
-            take = min(series.CHUNK_POINTS - len(chunk.values), total - pos)
-            end = pos + take
-            chunk.steps.extend(steps[pos:end])
-            chunk.timestamps.extend(timestamps[pos:end])
-            chunk.values.extend(values[pos:end])
+                fill = 0
+            take = min(series.CHUNK_POINTS - fill, total - pos)
+            segments.append((chunk, pos, pos + take))
             handles += [chunk.handle] * take
-            pos = end
-        # Each point names its chunk; the CHUNK records written above precede them.
+            fill += take
+            pos += take
+        # Each point names its chunk; the CHUNK records written above precede them.  The
+        # journal goes first: when it raises (disk full) no point of the batch is logged.
         if self._journal is not None:
             self._journal.append_points(handles, steps, timestamps, values)
+        for target, start, end in segments:
+            target.steps.extend(steps[start:end])
+            target.timestamps.extend(timestamps[start:end])
+            target.values.extend(values[start:end])
         best = max(zip(steps, timestamps, values))
         old = run.latest.get(key)
         if old is None or best > old:
             run.latest[key] = best
 
     def _new_chunk(self, run: PendingRun, key: str, full: Chunk | None, name: str | None = None) -> Chunk:
-        if full is not None:
-            run.sealed.append((key, full))
         self._handles += 1
         chunk = Chunk(name or self._chunk_name(), self._handles)
-        run.tails[key] = chunk
         journal = self._journal_or_none()
         if journal is not None:
             journal.append_json(
                 jnl.CHUNK, {"h": chunk.handle, "run": run.run_id, "key": key, "chunk": chunk.name}
             )
+        # Registered only once journaled: a point is never logged to an unjournaled chunk.
+        if full is not None:
+            run.sealed.append((key, full))
+        run.tails[key] = chunk
         return chunk
 
     # -- flushing -------------------------------------------------------------------------
 
     def flush(self, run_ids: Iterable[str] | None = None) -> None:
-        """Commit buffered changes (of the given runs, or of all) in one commit."""
+        """Commit buffered changes (of the given runs, or of all) in one commit.
+
+        Raises:
+            NoSpace: the disk is full (or a quota or file size limit was reached).
+            StoreUnavailable: the repository cannot be written (read-only...).
+            Nothing is lost either way: the changes stay buffered and journaled, and
+            the next flush tries again.
+        """
         with self._flush_lock:
             with self._lock:
                 wanted = None if run_ids is None else {self._runs[r] for r in run_ids if r in self._runs}
@@ -408,29 +462,117 @@ class RecordWriter:
                 self._dirty.difference_update(batch)
                 offset = self._journal.offset if self._journal is not None else 0
             try:
+                self._recording.take()
                 edits = {
                     snap.run.path: Edit(
-                        build_tree(self.store, snap), MODE_TREE, snap.run.base, merge.merge_run
+                        build_tree(self._commit_store, snap),
+                        MODE_TREE,
+                        snap.run.base,
+                        None if snap.run.overwrite else merge.merge_run,
                     )
                     for snap in snapshots
                 }
-                message = f"gitrun: record {len(edits)} run(s)\n\n" + "\n".join(
-                    s.run.run_id for s in snapshots[:20]
+                message = (
+                    f"gitrun: record {len(edits)} run(s)\n\n"
+                    + "\n".join(s.run.run_id for s in snapshots[:20])
+                    + f"\n\n{WRITER_TRAILER}: {self.writer_id}"
                 )
-                landed = self.store.commit(edits, message)
-            except BaseException:
+                landed = self._commit_store.commit(edits, message)
+            except BaseException as exc:
                 with self._lock:
                     for snap in snapshots:
                         snap.restore()
                         self._dirty.add(snap.run)
+                if isinstance(exc, OSError):
+                    raise jnl.storage_error(exc, f"commit runs to {self.store.repo.common_dir}") from exc
                 raise
+            self._check_written(self._recording.take(), snapshots)
             with self._lock:
                 for snap in snapshots:
                     absorb(self.store, snap, landed[snap.run.path], edits[snap.run.path].oid)
+                    snap.run.overwrite = False
+                    self._committed.pop(snap.run.run_id, None)
+                    self._committed[snap.run.run_id] = None
+                    if len(self._committed) > _VERIFY_AT_EXIT:
+                        del self._committed[next(iter(self._committed))]
                 # A full flush took every run with records before `offset`.
                 if self._journal is not None and wanted is None:
                     self._journal.mark_flushed(offset)
+                    if self._journal.offset >= ROTATE_BYTES:
+                        self._rotate_journal()
                 self._evict()
+
+    def _check_written(self, written: list[WrittenObject], snapshots: list[Snapshot]) -> None:
+        """Write back what a concurrent prune deleted of this flush (and of recent ones),
+        and say loudly when something cannot be written back (see :mod:`writelog`)."""
+        self._recent.append(written)
+        self._recent_bytes += sum(len(obj.data) for obj in written)
+        while self._recent_bytes > _RECHECK_BYTES and len(self._recent) > 1:
+            self._recent_bytes -= sum(len(obj.data) for obj in self._recent.popleft())
+        restored = restore_missing(self.store.repo, written)
+        if restored:
+            _warn(
+                f"gitrun: {len(restored)} object(s) of the runs just recorded were deleted by a concurrent "
+                "`git gc --prune=now` (or `git prune`); they were written again"
+            )
+        for snap in snapshots:
+            for name, value in snap.files.items():
+                if value is not None and not self.store.repo.odb.present(value[1]):
+                    _warn(
+                        f"gitrun: the {name} of run {snap.run.run_id} ({value[1]}) was deleted by a "
+                        "concurrent prune before the run was recorded; the run's record is incomplete"
+                    )
+
+    def _recheck_recent(self) -> None:
+        written = [obj for batch in self._recent for obj in batch]
+        restored = restore_missing(self.store.repo, written)
+        if restored:
+            _warn(
+                f"gitrun: {len(restored)} object(s) of recorded runs were deleted by a concurrent prune; "
+                "they were written again"
+            )
+
+    def _rotate_journal(self) -> None:
+        """Start a fresh journal holding only what is not in git yet (under the lock).
+
+        Only when every run's pending changes are metric points: those are copied with
+        their chunk's position (``at``), so replay matches them to the chunks in git.
+        """
+        if any(
+            run.dirty - {layout.METRICS_FILE} or run.files or run.sealed or run.base is None
+            for run in self._runs.values()
+        ):
+            return
+        old = self._journal
+        assert old is not None
+        self._journal_seq += 1
+        try:
+            new = jnl.Journal(self._journal_path(), self.writer_id)
+            now = time.time_ns()
+            for run in self._runs.values():
+                new.append_json(
+                    jnl.RUN,
+                    {"run": run.run_id, "owned": run.owned, "create": None, "base": run.base, "t": now},
+                )
+                for key, chunk in run.tails.items():
+                    done = chunk.committed
+                    new.append_json(
+                        jnl.CHUNK,
+                        {"h": chunk.handle, "run": run.run_id, "key": key, "chunk": chunk.name, "at": done},
+                    )
+                    if len(chunk.values) > done:
+                        count = len(chunk.values) - done
+                        new.append_points(
+                            [chunk.handle] * count,
+                            chunk.steps[done:],
+                            chunk.timestamps[done:],
+                            chunk.values[done:],
+                        )
+            new.mark_flushed(new.offset)
+        except GitrunError:
+            return  # no room for a new journal now: keep the old one, try after the next flush
+        self._journal = new
+        old.close(delete=True)
 
     def _evict(self) -> None:
         for run_id, run in list(self._runs.items()):
@@ -458,14 +600,50 @@ class RecordWriter:
             self.flush([run_id])
 
     def close(self) -> None:
-        """Final flush; the journal is deleted once everything is in git."""
+        """Final flush; the journal is deleted once everything is in git and readable.
+
+        If a run this process recorded cannot be read back (a concurrent prune deleted
+        objects that could not be written again), the journal is kept, so the next
+        gitrun command re-commits what it holds, and the problem is reported on stderr.
+        """
         self._closed = True
         self._kick.set()
+        broken: list[str] = []
         try:
             self.flush()
+            self._recheck_recent()
+            broken = self._unreadable_runs()
         finally:
             with self._lock:
                 if self._journal is not None:
-                    clean = not self._dirty
-                    self._journal.close(delete=clean and not any(r.owned for r in self._runs.values()))
+                    keep = bool(self._dirty) or bool(broken) or any(r.owned for r in self._runs.values())
+                    path = self._journal.path
+                    self._journal.close(delete=not keep)
                     self._journal = None
+                    if broken:
+                        print(
+                            f"gitrun: error: run(s) {', '.join(broken[:5])} cannot be read back from git "
+                            f"(objects deleted by a concurrent prune?); their journal is kept at {path} "
+                            "and the next gitrun command in this repository re-commits what it holds",
+                            file=sys.stderr,
+                        )
+
+    def _unreadable_runs(self) -> list[str]:
+        """Runs this writer committed whose record files are not all on disk."""
+        odb = self.store.repo.odb
+        broken = []
+        record_files = (layout.RUN_FILE, layout.PARAMS_FILE, layout.TAGS_FILE, layout.METRICS_FILE)
+        for run_id in list(self._committed):
+            try:
+                entry = self.store.entry(layout.run_dir(run_id))
+                if entry is None:
+                    broken.append(run_id)
+                    continue
+                files = self.store.repo.read_tree(entry.oid)
+                if not odb.present(entry.oid) or not all(
+                    odb.present(files[name].oid) for name in record_files if name in files
+                ):
+                    broken.append(run_id)
+            except GitrunError:
+                broken.append(run_id)
+        return broken
