@@ -15,12 +15,23 @@ class CliContext:
     tracking_uri: str | None
     color: bool
     _client: Client | None = field(default=None, repr=False)
+    _reader: Client | None = field(default=None, repr=False)
 
     @property
     def client(self) -> Client:
+        """A client for commands that write (creates a standalone store on first use)."""
         if self._client is None:
             self._client = Client(self.tracking_uri)
         return self._client
+
+    @property
+    def reader(self) -> Client:
+        """A client for commands that only read: it never creates or changes a store."""
+        if self._client is not None:
+            return self._client
+        if self._reader is None:
+            self._reader = Client(self.tracking_uri, create=False)
+        return self._reader
 
 
 def cli_context() -> CliContext:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -112,12 +113,49 @@ def _write_sidecar(client: Client, checkout: Checkout) -> None:
     with open(os.path.join(folder, "params.json"), "w", encoding="utf-8") as fh:
         json.dump(checkout.run.data.params, fh, indent=2, sort_keys=True)
     env = recorded_environment(client, checkout.run.info.run_id)
-    packages = env.get("packages") or {}
+    packages, refused = requirement_lines(env.get("packages"))
+    python = env.get("python")
+    version = python.get("version") if isinstance(python, dict) else None
     with open(os.path.join(folder, "requirements.txt"), "w", encoding="utf-8") as fh:
-        fh.write(
-            f"# Packages of run {checkout.run.info.run_id} (python {env.get('python', {}).get('version')})\n"
+        shown = version if isinstance(version, str) and _VERSION.match(version) else "unknown"
+        fh.write(f"# Packages of run {checkout.run.info.run_id} (python {shown})\n")
+        if refused:
+            fh.write(
+                f"# {refused} recorded package entries were not valid package names/versions: left out\n"
+            )
+        fh.writelines(packages)
+    if refused:
+        import warnings
+
+        warnings.warn(
+            f"gitrun: the environment record of run {checkout.run.info.run_id} lists {refused} entries that "
+            "are not package names and versions; they were left out of requirements.txt",
+            stacklevel=3,
         )
-        fh.writelines(f"{name}=={version}\n" for name, version in sorted(packages.items()))
+
+
+# PEP 508 names; versions as pip writes them (PEP 440 and local versions). Anything else
+# (spaces, ";", "--extra-index-url ...", URLs) is refused: a record may come from anyone.
+_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?\Z")
+_VERSION = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.+!_-]*[A-Za-z0-9])?\Z")
+
+
+def requirement_lines(packages: Any) -> tuple[list[str], int]:
+    """``name==version`` lines of a recorded package mapping, and how many were refused."""
+    if not isinstance(packages, dict):
+        return [], 0
+    lines, refused = [], 0
+    for name, version in sorted(packages.items(), key=lambda item: str(item[0])):
+        if (
+            isinstance(name, str)
+            and isinstance(version, str)
+            and _NAME.match(name)
+            and _VERSION.match(version)
+        ):
+            lines.append(f"{name}=={version}\n")
+        else:
+            refused += 1
+    return lines, refused
 
 
 def _restore_inputs(client: Client, checkout: Checkout) -> None:

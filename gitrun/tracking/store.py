@@ -29,8 +29,10 @@ from gitrun.errors import (
     GitrunError,
     InvalidParameterValue,
     InvalidRecord,
+    RefConflict,
     ResourceAlreadyExists,
     ResourceDoesNotExist,
+    StoreUnavailable,
 )
 from gitrun.tracking import entities as ent
 from gitrun.tracking import names
@@ -53,8 +55,11 @@ def _float_env(name: str, default: float) -> float:
 
 
 class TrackingStore:
-    def __init__(self, location: loc.Location) -> None:
+    def __init__(self, location: loc.Location, *, read_only: bool = False) -> None:
         self.location = location
+        self.read_only = read_only
+        """Opened by a read (listing, showing): never creates anything, not even the
+        Default experiment's record (set to False by the first writer in the process)."""
         self.repo: Repository = loc.open_repository(location)
         self.records = RecordStore(self.repo)
         self.writer = RecordWriter(
@@ -91,6 +96,8 @@ class TrackingStore:
         return dict(record)
 
     def _ensure_default(self) -> None:
+        if self.read_only:
+            return  # a read never writes: the Default experiment is made by the first run
         if self._experiment_record(DEFAULT_EXPERIMENT_ID) is None:
             self._write_experiment(DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME, None, {})
 
@@ -222,7 +229,8 @@ class TrackingStore:
 
     def _environment_blob(self) -> Oid:
         if self._env_blob is None:
-            self._env_blob = self.repo.write_blob(environment.environment_yaml(environment.cache_dir()))
+            data = environment.environment_yaml(environment.cache_dir())
+            self._env_blob = self.records.retrying(lambda: self.repo.write_blob(data), "record into")
         return self._env_blob
 
     def _capture_code(self) -> code_capture.CodeSnapshot | None:
@@ -231,7 +239,11 @@ class TrackingStore:
             return None
         exclude = (self.location.path,) if self.location.standalone else ()
         try:
-            snap = code_capture.snapshot(code_repo, self.repo, exclude)
+            snap = self.records.retrying(
+                lambda: code_capture.snapshot(code_repo, self.repo, exclude), "snapshot the code into"
+            )
+        except (StoreUnavailable, RefConflict):
+            raise  # a full disk, a read-only repository: the caller must know
         except GitrunError as exc:
             import warnings
 
@@ -447,16 +459,30 @@ _stores: dict[str, TrackingStore] = {}
 _stores_lock = threading.Lock()
 
 
-def open_store(uri: str | None) -> TrackingStore:
-    """The process-wide store for a tracking URI (None: the default location)."""
+def open_store(uri: str | None, *, create: bool = True) -> TrackingStore:
+    """The process-wide store for a tracking URI (None: the default location).
+
+    Args:
+        create: False for reads: a standalone store that does not exist yet is not
+            created (:class:`ResourceDoesNotExist` instead), and the store writes
+            nothing until a writer opens it with ``create=True``.
+    """
     location = loc.resolve(uri)
     store = _stores.get(location.path)
     if store is None:
         with _stores_lock:
             store = _stores.get(location.path)
             if store is None:
-                store = TrackingStore(location)
+                if not create and Repository.at(location.path) is None:
+                    raise ResourceDoesNotExist(
+                        f"no runs recorded in {location.path}: it is not a git repository or a gitrun "
+                        "store (nothing was created; record a run there first, or pass the right "
+                        "--tracking-uri / -C)"
+                    )
+                store = TrackingStore(location, read_only=not create)
                 _stores[location.path] = store
+    if create:
+        store.read_only = False
     return store
 
 

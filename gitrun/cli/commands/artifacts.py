@@ -6,6 +6,7 @@ import click
 
 from gitrun.cli import render
 from gitrun.cli.context import cli_context
+from gitrun.tracking.client import Client
 
 
 def fmt_size(size: int | None) -> str:
@@ -20,10 +21,10 @@ def fmt_size(size: int | None) -> str:
     return f"{size} B"
 
 
-def _run_id(text: str) -> str:
+def _run_id(text: str, client: Client | None = None) -> str:
     from gitrun.tracking import search
 
-    return search.resolve_run_id(cli_context().client.store, text)
+    return search.resolve_run_id((client or cli_context().client).store, text)
 
 
 @click.group("artifacts")
@@ -40,10 +41,10 @@ def ls(run: str, path: str | None, as_json: bool) -> int:
     digest `gitrun pull` takes (a folder logged as a whole has its manifest's digest)."""
     from gitrun.tracking.artifacts.records import read_entries, run_tree
 
-    obj = cli_context()
-    run_id = _run_id(run)
-    found = obj.client.list_artifacts(run_id, path)
-    tree, entries = run_tree(obj.client.store, run_id), read_entries(obj.client.store, run_id)
+    client = cli_context().reader
+    run_id = _run_id(run, client)
+    found = client.list_artifacts(run_id, path)
+    tree, entries = run_tree(client.store, run_id), read_entries(client.store, run_id)
 
     def digest(path: str, is_dir: bool) -> str | None:
         if is_dir:
@@ -71,7 +72,7 @@ def ls(run: str, path: str | None, as_json: bool) -> int:
         [f.path + ("/" if f.is_dir else ""), fmt_size(f.file_size), digest(f.path, f.is_dir) or ""]
         for f in found
     ]
-    render.print_table(["path", "size", "digest"], rows, color=obj.color, right=[1])
+    render.print_table(["path", "size", "digest"], rows, color=cli_context().color, right=[1])
     return 0
 
 

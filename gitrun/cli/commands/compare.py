@@ -39,7 +39,7 @@ def compare(runs: tuple[str, ...], as_json: bool, all_rows: bool) -> int:
     if len(runs) < 2:
         raise InvalidParameterValue("compare needs at least two runs")
     obj = cli_context()
-    found = [det.run_details(obj.client.store, r) for r in runs]
+    found = [det.run_details(obj.reader.store, r) for r in runs]
     result = det.compare(found)
     if as_json:
         render.write_json(

@@ -31,7 +31,7 @@ def ls(show_all: bool, output: str | None) -> int:
     from gitrun.tracking import search
 
     obj = cli_context()
-    found = search.all_experiments(obj.client.store, view_type="ALL" if show_all else "ACTIVE_ONLY")
+    found = search.all_experiments(obj.reader.store, view_type="ALL" if show_all else "ACTIVE_ONLY")
     if output == "json":
         render.write_json([{**{c: getattr(e, c) for c in _COLUMNS}, "tags": dict(e.tags)} for e in found])
         return 0

@@ -15,7 +15,7 @@ def metrics(run_id: str, key: str | None, as_csv: bool) -> int:
     """Print every point of a run's metric KEY (all metrics when KEY is omitted)."""
     from gitrun.tracking.search import resolve_run_id
 
-    client = cli_context().client
+    client = cli_context().reader
     full = resolve_run_id(client.store, run_id)
     keys = [key] if key else sorted(client.get_run(full).data.metrics)
     if as_csv:

@@ -174,7 +174,7 @@ def ls(
     from gitrun.tracking import search
 
     obj = cli_context()
-    client = obj.client
+    client = obj.reader
     chosen = parse_columns(columns)
     ids = resolve_experiments(client, experiments)
     found = (

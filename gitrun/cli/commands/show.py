@@ -44,7 +44,7 @@ def show(run: str, as_json: bool) -> int:
     from gitrun.tracking import details as det
 
     obj = cli_context()
-    store = obj.client.store
+    store = obj.reader.store
     details = det.run_details(store, run)
     if as_json:
         render.write_json(details_json(details))

@@ -7,7 +7,7 @@ import os
 import threading
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from gitrun.core.git.objects import TYPE_NAMES, Oid, hash_object
 from gitrun.core.git.pack import PackFile, list_pack_indexes
@@ -36,11 +36,19 @@ class ObjectDatabase:
         self._lock = threading.Lock()
         self._made_dirs: set[str] = set()
         self._known: set[Oid] = set()
+        self.write_hooks: list[Callable[[Oid, bytes, bytes], None]] = []
+        """Called with ``(oid, kind, data)`` for every object written (even one already
+        there): the record store keeps them to write back what a concurrent prune deletes."""
+        self.missing_hooks: list[Callable[[Oid], tuple[bytes, bytes] | None]] = []
+        """Asked for ``(kind, data)`` of an object that is not found, before giving up (the
+        record store writes back an object this process wrote and a prune deleted)."""
 
     # -- writing -----------------------------------------------------------------
 
     def write(self, kind: bytes, data: bytes) -> Oid:
         oid, raw = hash_object(kind, data, self.algorithm)
+        for hook in self.write_hooks:
+            hook(oid, kind, data)
         if oid in self._known:
             return oid
         folder = os.path.join(self.objects_dir, oid[:2])
@@ -116,6 +124,10 @@ class ObjectDatabase:
         if hit is not None:
             return hit
         found = self._read_uncached(oid)
+        for hook in self.missing_hooks if found is None else ():
+            found = hook(oid)
+            if found is not None:
+                break
         if found is None:
             raise ResourceDoesNotExist(f"git object {oid} is missing from {self.objects_dir}")
         self._remember(oid, found)

@@ -134,7 +134,10 @@ def load_latest(data: bytes, where: str) -> dict[str, float]:
             return out
     except (_Unsupported, ValueError):
         pass
-    return {str(k): float(v["value"]) for k, v in _mapping(data, where).items()}
+    try:
+        return {str(k): float(v["value"]) for k, v in _mapping(data, where).items()}
+    except (TypeError, KeyError, ValueError):
+        raise InvalidRecord(f"{where}: every metric needs a numeric latest value") from None
 
 
 def load_top_scalars(data: bytes, where: str) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gitrun.errors import NoSpace, StoreUnavailable
+from gitrun.errors import storage_error
 
 MAGIC = b"GRJ1"
 HEADER = struct.Struct("<4sIQI8s")  # magic, version, flushed offset, pid, writer id
@@ -55,25 +55,6 @@ _LEN = struct.Struct("<I")
 POINT_SIZE = 4 + _POINT.size
 _INITIAL_SIZE = 1 << 20
 _MAX_RECORD = 1 << 30
-
-_NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
-
-
-def storage_error(exc: OSError, doing: str) -> StoreUnavailable:
-    """A gitrun error for an ``OSError`` of a local write (the ``OSError`` as cause)."""
-    if exc.errno in _NO_SPACE:
-        reason = {
-            errno.EFBIG: "the file size limit (ulimit -f) was reached",
-            errno.EDQUOT: "the disk quota is exhausted",
-        }.get(exc.errno or 0, "the disk is full")
-        return NoSpace(f"gitrun could not {doing}: {reason} ({exc.strerror}); free space and log again")
-    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return StoreUnavailable(
-            f"gitrun could not {doing}: {exc.strerror} (is the repository read-only?); "
-            "set GITRUN_TRACKING_URI to a writable location"
-        )
-    return StoreUnavailable(f"gitrun could not {doing}: {exc.strerror or exc}")
-
 
 _UNSUPPORTED = frozenset({errno.EINVAL, errno.EOPNOTSUPP, errno.ENOSYS})
 

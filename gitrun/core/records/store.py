@@ -15,17 +15,27 @@ import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from gitrun.core.git.objects import MODE_BLOB, MODE_TREE, Commit, Oid, TreeEntry
 from gitrun.core.git.repo import Repository
 from gitrun.core.records import layout, yamlfmt
 from gitrun.core.records.text import readable
-from gitrun.errors import InvalidRecord, RefConflict
+from gitrun.core.records.writelog import write_log
+from gitrun.errors import (
+    DamagedRecordWarning,
+    InvalidRecord,
+    RefConflict,
+    ResourceDoesNotExist,
+    storage_error,
+    warn_always,
+)
 
 MergeFn = Callable[[Repository, Oid | None, Oid, Oid], Oid]
 
 _MAX_ATTEMPTS = 200
+_PRUNE_RETRIES = 5
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -81,6 +91,7 @@ class RecordStore:
         self.repo = repo
         self.ref = ref
         self._checked_tip: Oid | None = None
+        self._written = write_log(repo.odb)
 
     # -- reading ---------------------------------------------------------------------
 
@@ -91,7 +102,16 @@ class RecordStore:
         tip = tip if tip is not None else self.tip()
         if tip is None:
             return None
-        root = self.repo.read_commit(tip).tree
+        try:
+            root = self.repo.read_commit(tip).tree
+        except ResourceDoesNotExist as exc:
+            raise InvalidRecord(
+                f"the records commit {tip} ({self.ref}) is missing from {self.repo.common_dir} "
+                f"({exc.message}). A `git gc --prune=now` or `git prune --expire=now` running while gitrun "
+                "recorded can do this "
+                f"(git's documented unsafe case). Point the ref back at an earlier commit: `git reflog show "
+                f"{self.ref}`, then `git update-ref {self.ref} <commit>`"
+            ) from None
         if tip != self._checked_tip:
             self._check_schema(root)
             self._checked_tip = tip
@@ -122,7 +142,23 @@ class RecordStore:
         return data
 
     def blob_for(self, data: Mapping[str, Any]) -> Oid:
-        return self.repo.write_blob(yamlfmt.dump(data).encode())
+        text = yamlfmt.dump(data).encode()
+        return self.retrying(lambda: self.repo.write_blob(text), "write a record into")
+
+    def retrying(self, write: Callable[[], T], doing: str) -> T:
+        """``write()``, tried again when a concurrent ``git prune`` removed a folder or a
+        temporary object file under it; other ``OSError`` become gitrun errors."""
+        for attempt in range(_PRUNE_RETRIES):
+            last = attempt == _PRUNE_RETRIES - 1
+            try:
+                return write()
+            except FileNotFoundError as exc:
+                if last:
+                    raise storage_error(exc, f"{doing} {self.repo.common_dir}") from exc
+                self.repo.odb.forget(())  # its fan-out folders are made again
+            except OSError as exc:
+                raise storage_error(exc, f"{doing} {self.repo.common_dir}") from exc
+        raise AssertionError("unreachable")
 
     # -- writing ---------------------------------------------------------------------
 
@@ -131,7 +167,29 @@ class RecordStore:
 
         The result maps each path to the object finally stored there (``Edit.oid``
         unless a merge with another writer's version was needed).
+
+        Raises:
+            NoSpace: the disk is full (or a quota or size limit was reached).
+            StoreUnavailable: the repository cannot be written (read-only...).
+            RefConflict: other writers kept moving the ref.
         """
+        landed = self.retrying(lambda: self._commit(edits, message), "record into")
+        self._restore(self._written.after_commit(self.repo.odb))
+        return landed
+
+    def recheck(self) -> None:
+        """Write back what a concurrent prune deleted of recent commits (at exit)."""
+        self._restore(self._written.recheck(self.repo.odb))
+
+    def _restore(self, restored: list[Oid]) -> None:
+        if restored:
+            warn_always(
+                f"gitrun: {len(restored)} object(s) of records just committed to {self.repo.common_dir} were "
+                "deleted by a concurrent `git gc --prune=now` (or `git prune`); they were written again",
+                DamagedRecordWarning,
+            )
+
+    def _commit(self, edits: Mapping[str, Edit], message: str) -> dict[str, Oid]:
         delay = 0.0005
         for _attempt in range(_MAX_ATTEMPTS):
             tip = self.tip()

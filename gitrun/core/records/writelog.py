@@ -1,25 +1,36 @@
-"""Remembering what a flush wrote, to write it again if a concurrent prune deleted it.
+"""Remembering what this process wrote, to write it again if a concurrent prune deleted it.
 
-A flush writes loose objects (blobs, trees, a commit) and then moves the records
-ref.  Until the ref moves they are unreachable, and ``git gc --prune=now`` (git's
-documented unsafe case) deletes unreachable objects whatever their age; a prune
-whose reachability walk started before the ref moved may even delete them after.
-The ref would then name a commit whose trees are gone: the runs a process ended
-would be silently missing.  The record writer therefore writes through a
-:class:`RecordingRepository`, checks after each commit (and once more at exit) that
-every object it wrote is still on disk, and writes back the missing ones: objects
-are content-addressed, so the same bytes restore the same ids and the ref becomes
-whole again.
+A commit of records writes loose objects (blobs, trees, the commit) and then moves the
+records ref; the objects a run will reference (its environment, its code snapshot)
+are written even earlier.  Until the ref moves they are unreachable, and
+``git gc --prune=now`` (git's documented unsafe case) deletes unreachable objects
+whatever their age; a prune whose reachability walk started before the ref moved
+may even delete them after.  The ref would then name trees that are gone: the runs
+a process ended silently missing, every later commit built on a broken tree, and
+``git push`` refusing the repository.
+
+So every object this process writes to a repository's object database is noted
+(:class:`WriteLog`, fed by the database's write hook); after each commit of the
+records ref the objects written since the last one are checked on disk and the
+missing ones written back (content-addressed: same bytes, same id, and the ref is
+whole again); the objects of recent commits are checked once more at exit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+import weakref
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
-from gitrun.core.git.objects import Commit, Oid, TreeEntry, encode_commit, encode_tree
-from gitrun.core.git.repo import Repository
+from gitrun.core.git.objects import Oid
+from gitrun.core.git.odb import ObjectDatabase
+
+PENDING_BYTES = 256 * 2**20
+"""Most bytes of objects kept between two commits (beyond it the oldest are dropped)."""
+RECENT_BYTES = 64 * 2**20
+_WRITE_ATTEMPTS = 10
+"""Most bytes of objects of past commits kept for the check at exit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,42 +40,106 @@ class WrittenObject:
     data: bytes
 
 
-class RecordingRepository:
-    """A :class:`Repository` whose object writes are remembered (reads pass through)."""
+class WriteLog:
+    """The objects written to one object database by this process, since the last
+    commit (pending) and in the last commits (recent)."""
 
-    def __init__(self, repo: Repository) -> None:
-        self._repo = repo
-        self.written: list[WrittenObject] = []
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: dict[Oid, WrittenObject] = {}
+        self._pending_bytes = 0
+        self._recent: dict[Oid, WrittenObject] = {}  # oldest first
+        self._recent_bytes = 0
 
-    def _keep(self, kind: bytes, data: bytes) -> Oid:
-        oid = self._repo.odb.write(kind, data)
-        self.written.append(WrittenObject(oid, kind, data))
-        return oid
+    def add(self, oid: Oid, kind: bytes, data: bytes) -> None:
+        with self._lock:
+            if oid in self._pending:
+                return
+            self._pending[oid] = WrittenObject(oid, kind, data)
+            self._pending_bytes += len(data)
+            while self._pending_bytes > PENDING_BYTES and len(self._pending) > 1:
+                oldest = next(iter(self._pending))
+                self._pending_bytes -= len(self._pending.pop(oldest).data)
 
-    def write_blob(self, data: bytes) -> Oid:
-        return self._keep(b"blob", data)
+    def after_commit(self, odb: ObjectDatabase) -> list[Oid]:
+        """Check the objects written since the last commit; write back the missing ones."""
+        with self._lock:
+            pending = list(self._pending.values())
+            self._pending.clear()
+            self._pending_bytes = 0
+            for obj in pending:
+                if self._recent.pop(obj.oid, None) is None:
+                    self._recent_bytes += len(obj.data)
+                self._recent[obj.oid] = obj
+            while self._recent_bytes > RECENT_BYTES and len(self._recent) > 1:
+                oldest = next(iter(self._recent))
+                self._recent_bytes -= len(self._recent.pop(oldest).data)
+        return restore_missing(odb, pending)
 
-    def write_tree(self, entries: dict[str, TreeEntry] | list[TreeEntry]) -> Oid:
-        return self._keep(b"tree", encode_tree(entries))
+    def recheck(self, odb: ObjectDatabase) -> list[Oid]:
+        """Check the objects of recent commits (and pending ones) once more (at exit)."""
+        with self._lock:
+            objects = list(self._recent.values()) + list(self._pending.values())
+        return restore_missing(odb, objects)
 
-    def write_commit(self, commit: Commit) -> Oid:
-        return self._keep(b"commit", encode_commit(commit))
+    def restore_one(self, odb: ObjectDatabase, oid: Oid) -> tuple[bytes, bytes] | None:
+        """``(kind, data)`` of an object this process wrote and that is gone, written
+        back; None if it is not one of ours (the database's missing-object hook)."""
+        with self._lock:
+            obj = self._pending.get(oid) or self._recent.get(oid)
+        if obj is None:
+            return None
+        restore_missing(odb, [obj])
+        from gitrun.errors import DamagedRecordWarning, warn_always
 
-    def take(self) -> list[WrittenObject]:
-        """The objects written since the last call."""
-        written, self.written = self.written, []
-        return written
+        warn_always(
+            f"gitrun: git object {oid}, written by this process, was deleted by a concurrent "
+            "`git gc --prune=now` (or `git prune`); it was written again",
+            DamagedRecordWarning,
+        )
+        return obj.kind, obj.data
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._repo, name)
+
+_logs: weakref.WeakKeyDictionary[ObjectDatabase, WriteLog] = weakref.WeakKeyDictionary()
+_logs_lock = threading.Lock()
 
 
-def restore_missing(repo: Repository, objects: Iterable[WrittenObject]) -> list[Oid]:
+def write_log(odb: ObjectDatabase) -> WriteLog:
+    """The write log of an object database (one per database, fed by its write hook)."""
+    with _logs_lock:
+        log = _logs.get(odb)
+        if log is None:
+            log = WriteLog()
+            odb.write_hooks.append(log.add)
+            odb.missing_hooks.append(_restorer(weakref.ref(odb), log))
+            _logs[odb] = log
+        return log
+
+
+def _restorer(
+    odb_ref: weakref.ReferenceType[ObjectDatabase], log: WriteLog
+) -> Callable[[Oid], tuple[bytes, bytes] | None]:
+    def restore(oid: Oid) -> tuple[bytes, bytes] | None:
+        odb = odb_ref()
+        return log.restore_one(odb, oid) if odb is not None else None
+
+    return restore
+
+
+def restore_missing(odb: ObjectDatabase, objects: Iterable[WrittenObject]) -> list[Oid]:
     """Write back those of ``objects`` no longer on disk; returns their ids."""
     wanted = {obj.oid: obj for obj in objects}
-    missing = [obj for oid, obj in wanted.items() if not repo.odb.present(oid)]
+    missing = [obj for oid, obj in wanted.items() if not odb.present(oid)]
     if missing:
-        repo.odb.forget(obj.oid for obj in missing)
+        odb.forget(obj.oid for obj in missing)
         for obj in missing:
-            repo.odb.write(obj.kind, obj.data)
+            for attempt in range(_WRITE_ATTEMPTS):
+                try:
+                    odb.write(obj.kind, obj.data)
+                    break
+                except FileNotFoundError:
+                    # The prune is still going: it removed the folder or our temporary file.
+                    if attempt == _WRITE_ATTEMPTS - 1:
+                        raise
+                    odb.forget((obj.oid,))
     return [obj.oid for obj in missing]

@@ -18,11 +18,10 @@ import sys
 import threading
 import time
 import weakref
-from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from gitrun.core.git.objects import MODE_TREE
+from gitrun.core.git.objects import MODE_TREE, Oid
 from gitrun.core.records import journal as jnl
 from gitrun.core.records import layout, merge, series
 from gitrun.core.records.pending import (
@@ -36,8 +35,7 @@ from gitrun.core.records.pending import (
     take_snapshot,
 )
 from gitrun.core.records.store import Edit, RecordStore
-from gitrun.core.records.writelog import RecordingRepository, WrittenObject, restore_missing
-from gitrun.errors import GitrunError, InvalidParameterValue, ResourceDoesNotExist
+from gitrun.errors import GitrunError, InvalidParameterValue, ResourceDoesNotExist, storage_error
 
 DEFAULT_FLUSH_INTERVAL = 5.0
 DEFAULT_MAX_PENDING = 100_000
@@ -49,14 +47,6 @@ WRITER_TRAILER = "Gitrun-Writer"
 from later ones by it)."""
 _VERIFY_AT_EXIT = 10_000
 """At exit, the most recently committed runs checked to be readable."""
-_RECHECK_BYTES = 64 * 2**20
-"""Objects of recent flushes kept to write again if a concurrent prune deletes them."""
-
-
-def _warn(message: str) -> None:
-    from gitrun.errors import DamagedRecordWarning, warn_always
-
-    warn_always(message, DamagedRecordWarning)
 
 
 class RecordWriter:
@@ -87,12 +77,7 @@ class RecordWriter:
     def _init_state(self) -> None:
         self.writer_id = secrets.token_hex(4)
         self._journal_seq = 0
-        # Writes of the flushes go through this, which remembers what each flush wrote.
-        self._recording = RecordingRepository(self.store.repo)
-        self._commit_store = RecordStore(self._recording, self.store.ref)  # type: ignore[arg-type]
-        self._recent: deque[list[WrittenObject]] = deque()
         self._committed: dict[str, None] = {}  # runs this writer committed, oldest first
-        self._recent_bytes = 0
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._runs: dict[str, PendingRun] = {}
@@ -462,10 +447,9 @@ class RecordWriter:
                 self._dirty.difference_update(batch)
                 offset = self._journal.offset if self._journal is not None else 0
             try:
-                self._recording.take()
                 edits = {
                     snap.run.path: Edit(
-                        build_tree(self._commit_store, snap),
+                        self._build(snap),
                         MODE_TREE,
                         snap.run.base,
                         None if snap.run.overwrite else merge.merge_run,
@@ -477,16 +461,19 @@ class RecordWriter:
                     + "\n".join(s.run.run_id for s in snapshots[:20])
                     + f"\n\n{WRITER_TRAILER}: {self.writer_id}"
                 )
-                landed = self._commit_store.commit(edits, message)
+                landed = self.store.commit(edits, message)
             except BaseException as exc:
                 with self._lock:
                     for snap in snapshots:
                         snap.restore()
                         self._dirty.add(snap.run)
+                if isinstance(exc, FileNotFoundError) or isinstance(exc.__cause__, FileNotFoundError):
+                    # A concurrent `git prune` removed a fan-out folder this process
+                    # remembered making: forget it, so that the retry makes it again.
+                    self.store.repo.odb.forget(())
                 if isinstance(exc, OSError):
-                    raise jnl.storage_error(exc, f"commit runs to {self.store.repo.common_dir}") from exc
+                    raise storage_error(exc, f"commit runs to {self.store.repo.common_dir}") from exc
                 raise
-            self._check_written(self._recording.take(), snapshots)
             with self._lock:
                 for snap in snapshots:
                     absorb(self.store, snap, landed[snap.run.path], edits[snap.run.path].oid)
@@ -501,36 +488,6 @@ class RecordWriter:
                     if self._journal.offset >= ROTATE_BYTES:
                         self._rotate_journal()
                 self._evict()
-
-    def _check_written(self, written: list[WrittenObject], snapshots: list[Snapshot]) -> None:
-        """Write back what a concurrent prune deleted of this flush (and of recent ones),
-        and say loudly when something cannot be written back (see :mod:`writelog`)."""
-        self._recent.append(written)
-        self._recent_bytes += sum(len(obj.data) for obj in written)
-        while self._recent_bytes > _RECHECK_BYTES and len(self._recent) > 1:
-            self._recent_bytes -= sum(len(obj.data) for obj in self._recent.popleft())
-        restored = restore_missing(self.store.repo, written)
-        if restored:
-            _warn(
-                f"gitrun: {len(restored)} object(s) of the runs just recorded were deleted by a concurrent "
-                "`git gc --prune=now` (or `git prune`); they were written again"
-            )
-        for snap in snapshots:
-            for name, value in snap.files.items():
-                if value is not None and not self.store.repo.odb.present(value[1]):
-                    _warn(
-                        f"gitrun: the {name} of run {snap.run.run_id} ({value[1]}) was deleted by a "
-                        "concurrent prune before the run was recorded; the run's record is incomplete"
-                    )
-
-    def _recheck_recent(self) -> None:
-        written = [obj for batch in self._recent for obj in batch]
-        restored = restore_missing(self.store.repo, written)
-        if restored:
-            _warn(
-                f"gitrun: {len(restored)} object(s) of recorded runs were deleted by a concurrent prune; "
-                "they were written again"
-            )
 
     def _rotate_journal(self) -> None:
         """Start a fresh journal holding only what is not in git yet (under the lock).
@@ -574,6 +531,11 @@ class RecordWriter:
         self._journal = new
         old.close(delete=True)
 
+    def _build(self, snap: Snapshot) -> Oid:
+        # A concurrent `git prune` may remove a fan-out folder (or our temporary object
+        # file) while we write: try again, as the record store does for its commits.
+        return self.store.retrying(lambda: build_tree(self.store, snap), "write records into")
+
     def _evict(self) -> None:
         for run_id, run in list(self._runs.items()):
             if not run.owned and run not in self._dirty and not run.sealed:
@@ -611,7 +573,7 @@ class RecordWriter:
         broken: list[str] = []
         try:
             self.flush()
-            self._recheck_recent()
+            self.store.recheck()
             broken = self._unreadable_runs()
         finally:
             with self._lock:

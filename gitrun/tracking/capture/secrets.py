@@ -245,7 +245,8 @@ def content_secret_reason(data: bytes) -> str | None:
     return None
 
 
-def _secret_name(name: str) -> bool:
+def is_secret_name(name: str) -> bool:
+    """Whether an option, variable or key name holds a secret word (:data:`SECRET_WORDS`)."""
     words = _words(name)
     return any(w in SECRET_WORDS for w in words) or _has_phrase(words)
 
@@ -270,7 +271,7 @@ def redact_argv(argv: Iterable[str]) -> list[str]:
                 continue
         if arg.startswith("-") and len(arg) > 1 and arg != "--":
             name, sep, value = arg.lstrip("-").partition("=")
-            if _secret_name(name):
+            if is_secret_name(name):
                 if sep:
                     out.append(f"{arg[: len(arg) - len(value)]}{REDACTED}")
                 else:
@@ -279,7 +280,7 @@ def redact_argv(argv: Iterable[str]) -> list[str]:
                 continue
         else:
             match = _ASSIGNMENT.match(arg)
-            if match is not None and _secret_name(match.group(2)):
+            if match is not None and is_secret_name(match.group(2)):
                 out.append(f"{match.group(1)}{match.group(2)}={REDACTED}")
                 continue
         out.append(REDACTED if _holds_token(arg) else arg)
