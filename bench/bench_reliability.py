@@ -86,9 +86,12 @@ def kills(count: int) -> Row:
             proc = subprocess.Popen(
                 [sys.executable, "-c", CRASHER, str(trial)], cwd=repo, stdout=subprocess.PIPE, env=env
             )
-            time.sleep(rng.uniform(0.8, 4.0))
+            assert proc.stdout is not None
+            first = proc.stdout.readline()  # a call returned: kill at a random point after
+            time.sleep(rng.uniform(0.0, 3.0))
             proc.send_signal(signal.SIGKILL)
-            out, _ = proc.communicate()
+            rest, _ = proc.communicate()
+            out = first + rest
             lines = out.decode(errors="replace").splitlines()
             lines = lines if out.endswith(b"\n") else lines[:-1]
             upto: dict[str, int] = {}

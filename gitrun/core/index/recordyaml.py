@@ -75,7 +75,7 @@ def _quoted(token: str) -> str:
     if "\\x" in token:
         raise _Unsupported
     value = json.loads(token)
-    if not isinstance(value, str) or has_surrogates(value):
+    if not isinstance(value, str) or ("\\u" in token and has_surrogates(value)):
         raise _Unsupported
     return value
 
@@ -99,7 +99,7 @@ def _keys(tokens: Iterable[str]) -> list[str]:
         if "\\x" in joined:
             raise _Unsupported
         values = json.loads(f"[{joined}]")
-        if any(has_surrogates(value) for value in values):
+        if "\\u" in joined and any(has_surrogates(value) for value in values):
             raise _Unsupported
         for i, value in zip(quoted, values, strict=True):
             out[i] = value

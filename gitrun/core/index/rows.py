@@ -142,16 +142,23 @@ def _check_identity(run_id: str, info: Mapping[str, Any]) -> None:
 
 
 def _text(value: Any, what: str) -> str:
-    """A scalar field as text; text that is not valid Unicode (SQLite refuses it) is damage."""
+    """A scalar field as text; text that is not valid Unicode (SQLite refuses it) is damage.
+
+    (Both YAML readers refuse lone surrogates already: this is the last line.)"""
+    if type(value) is str:
+        if has_surrogates(value):
+            raise InvalidRecord(f"its {what} is not valid Unicode")
+        return value
     if isinstance(value, (dict, list)):
         raise InvalidRecord(f"its {what} is a {type(value).__name__}, not text")
-    text = str(value)
-    if has_surrogates(text):
-        raise InvalidRecord(f"its {what} is not valid Unicode")
-    return text
+    return str(value)
 
 
 def _strings(data: Mapping[Any, Any], what: str) -> dict[str, str]:
+    if all(type(k) is str and type(v) is str for k, v in data.items()):
+        if has_surrogates("".join(data) + "".join(data.values())):
+            raise InvalidRecord(f"its {what} are not valid Unicode")
+        return dict(data)
     return {_text(k, f"{what} key"): _text(v, f"{what} value") for k, v in data.items()}
 
 

@@ -496,12 +496,18 @@ class RecordWriter:
         their chunk's position (``at``), so replay matches them to the chunks in git.
         """
         if any(
-            run.dirty - {layout.METRICS_FILE} or run.files or run.sealed or run.base is None
-            for run in self._runs.values()
+            run.dirty - {layout.METRICS_FILE} or run.files or run.base is None for run in self._runs.values()
         ):
             return
         old = self._journal
         assert old is not None
+        pending = sum(
+            len(chunk.values) - chunk.committed
+            for run in self._runs.values()
+            for _key, chunk in [*run.sealed, *run.tails.items()]
+        )
+        if pending * jnl.POINT_SIZE > old.offset // 2:
+            return  # copying would cost more than it frees: after a later flush
         self._journal_seq += 1
         try:
             new = jnl.Journal(self._journal_path(), self.writer_id)
@@ -511,7 +517,8 @@ class RecordWriter:
                     jnl.RUN,
                     {"run": run.run_id, "owned": run.owned, "create": None, "base": run.base, "t": now},
                 )
-                for key, chunk in run.tails.items():
+                # Chunks filled since the flush, then the ones filling: the order they began in.
+                for key, chunk in [*run.sealed, *run.tails.items()]:
                     done = chunk.committed
                     new.append_json(
                         jnl.CHUNK,
