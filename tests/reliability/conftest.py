@@ -162,6 +162,21 @@ def read_only_bind(path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(path)], capture_output=True, check=False)
 
 
+def replace_record_file(repo_path: Path, run_id: str, name: str, data: bytes) -> None:
+    """Commit ``data`` as a run's record file, as a record fetched from elsewhere could be."""
+    from gitrun.core.git.objects import MODE_BLOB
+    from gitrun.core.git.repo import Repository
+    from gitrun.core.records import layout
+    from gitrun.core.records.store import Edit, RecordStore
+
+    repo = Repository.at(str(repo_path))
+    assert repo is not None
+    store = RecordStore(repo)
+    path = f"{layout.run_dir(run_id)}/{name}"
+    entry = store.entry(path)
+    store.commit({path: Edit(repo.write_blob(data), MODE_BLOB, entry.oid if entry else None)}, "crafted")
+
+
 def make_repo(path: Path) -> Path:
     """A git work tree with one commit."""
     path.mkdir(parents=True, exist_ok=True)

@@ -15,23 +15,13 @@ import pytest
 
 from gitrun import MlflowClient
 from gitrun.core.artifacts import config as cfg
-from gitrun.core.git.objects import MODE_BLOB
 from gitrun.core.git.repo import Repository
 from gitrun.core.records import layout, yamlfmt
-from gitrun.core.records.store import Edit, RecordStore
+from gitrun.core.records.store import RecordStore
 from gitrun.errors import CorruptObject, DamagedRecordWarning, InvalidParameterValue, InvalidRecord
 from gitrun.tracking import store as tracking_store
 from tests.conftest import git
-from tests.reliability.conftest import cli
-
-
-def _replace(repo_path: Path, run_id: str, name: str, data: bytes) -> None:
-    repo = Repository.at(str(repo_path))
-    assert repo is not None
-    store = RecordStore(repo)
-    path = f"{layout.run_dir(run_id)}/{name}"
-    entry = store.entry(path)
-    store.commit({path: Edit(repo.write_blob(data), MODE_BLOB, entry.oid if entry else None)}, "crafted")
+from tests.reliability.conftest import cli, replace_record_file
 
 
 def _run(client: MlflowClient) -> str:
@@ -54,7 +44,7 @@ def test_crafted_packages_never_reach_requirements_txt(in_repo: Path, tmp_path: 
             "x; os_name == 'posix'": "1",
         },
     }
-    _replace(in_repo, run_id, layout.ENVIRONMENT_FILE, yamlfmt.dump(crafted).encode())
+    replace_record_file(in_repo, run_id, layout.ENVIRONMENT_FILE, yamlfmt.dump(crafted).encode())
     tracking_store.close_all()
     proc = cli(in_repo, "checkout", run_id, "--dir", str(tmp_path / "co"))
     assert proc.returncode == 0, proc.stderr
@@ -71,7 +61,7 @@ def test_a_record_cannot_pass_for_another_run(in_repo: Path) -> None:
     assert repo is not None
     entry = RecordStore(repo).entry(f"{layout.run_dir(real)}/{layout.RUN_FILE}")
     assert entry is not None
-    _replace(in_repo, victim, layout.RUN_FILE, repo.read_blob(entry.oid))  # names `real`
+    replace_record_file(in_repo, victim, layout.RUN_FILE, repo.read_blob(entry.oid))  # names `real`
     tracking_store.close_all()
     client = MlflowClient()
     with pytest.raises(InvalidRecord, match="names another run"):
@@ -100,7 +90,7 @@ def test_wrongly_typed_fields_give_a_clear_error(in_repo: Path, field: str, valu
         f"{field}: {value}" if line.startswith(f"{field}:") else line
         for line in repo.read_blob(entry.oid).decode().splitlines()
     ]
-    _replace(in_repo, run_id, layout.RUN_FILE, ("\n".join(lines) + "\n").encode())
+    replace_record_file(in_repo, run_id, layout.RUN_FILE, ("\n".join(lines) + "\n").encode())
     tracking_store.close_all()
     with pytest.raises(InvalidRecord, match=message):
         MlflowClient().get_run(run_id)

@@ -201,24 +201,16 @@ while True:
 """
 
 
-def _returned(lines: list[str]) -> dict[str, int]:
-    """Points of ``m`` each run had when its last printed call returned."""
-    upto: dict[str, int] = {}
-    for line in lines:
-        parts = line.split()
-        if len(parts) >= 2 and len(parts[0]) == 32:
-            upto[parts[0]] = int(parts[1])
-    return upto
-
-
-@pytest.mark.parametrize("seed", range(trials(3, 100)))
-def test_kill_at_a_random_point_loses_nothing_returned(in_repo: Path, seed: int) -> None:
+def kill_at_random_point(cwd: Path, seed: int, env: dict[str, str]) -> dict[str, int]:
+    """Run CRASHER, SIGKILL it at a random point after its first call returned, and
+    return how many points of ``m`` had been returned when each run's last printed call
+    returned (also used by bench/bench_reliability.py)."""
     rng = random.Random(seed)
     proc = subprocess.Popen(
         [sys.executable, "-c", CRASHER, str(seed)],
-        cwd=in_repo,
+        cwd=cwd,
         stdout=subprocess.PIPE,
-        env={**os.environ, "GITRUN_FLUSH_INTERVAL": str(rng.choice([0.05, 0.5, 3600]))},
+        env={**os.environ, "GITRUN_FLUSH_INTERVAL": str(rng.choice([0.05, 0.5, 3600])), **env},
     )
     assert proc.stdout is not None
     first = proc.stdout.readline()  # a call has returned: the kill comes at a random point after
@@ -227,17 +219,30 @@ def test_kill_at_a_random_point_loses_nothing_returned(in_repo: Path, seed: int)
     rest, _ = proc.communicate()
     out = first + rest
     lines = out.decode(errors="replace").splitlines()
-    complete = lines if out.endswith(b"\n") else lines[:-1]
-    returned = _returned(complete)
-    assert returned, out
-    client = _reopen()
-    starts = 0
+    upto: dict[str, int] = {}
+    for line in lines if out.endswith(b"\n") else lines[:-1]:
+        parts = line.split()
+        if len(parts) >= 2 and len(parts[0]) == 32:
+            upto[parts[0]] = int(parts[1])
+    return upto
+
+
+def points_kept(client: MlflowClient, returned: dict[str, int]) -> int:
+    """Points of ``m`` in git for the runs of :func:`kill_at_random_point`, checking that
+    the series run on without a gap or a duplicate."""
+    start = 0
     for run_id in returned:
-        history = client.get_metric_history(run_id, "m")
-        steps = [m.step for m in history]
-        assert steps == list(range(starts, starts + len(steps))), "a gap or a duplicate"
-        assert starts + len(steps) >= returned[run_id], "a returned point was lost"
-        starts += len(steps)
+        steps = [m.step for m in client.get_metric_history(run_id, "m")]
+        assert steps == list(range(start, start + len(steps))), "a gap or a duplicate"
+        start += len(steps)
+    return start
+
+
+@pytest.mark.parametrize("seed", range(trials(3, 100)))
+def test_kill_at_a_random_point_loses_nothing_returned(in_repo: Path, seed: int) -> None:
+    returned = kill_at_random_point(in_repo, seed, {})
+    assert returned
+    assert points_kept(_reopen(), returned) >= max(returned.values()), "a returned point was lost"
     assert not [p for p in _journal_dir(in_repo).glob("*.jnl")]
 
 

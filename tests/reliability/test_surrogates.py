@@ -21,7 +21,7 @@ from gitrun.core.records import layout
 from gitrun.core.records.text import decode_captured
 from gitrun.errors import DamagedRecordWarning, InvalidParameterValue
 from tests.conftest import git
-from tests.reliability.conftest import cli, make_repo, script
+from tests.reliability.conftest import cli, make_repo, replace_record_file, script
 
 KILLED_AFTER_FLUSH = """
 import os, gitrun
@@ -126,17 +126,7 @@ def test_hostile_record_is_left_out_with_a_warning_on_every_search(in_repo: Path
     good = client.create_run("0").info.run_id
     bad = client.create_run("0").info.run_id
     client.flush()
-    from gitrun.core.git.objects import MODE_BLOB
-    from gitrun.core.git.repo import Repository
-    from gitrun.core.records.store import Edit, RecordStore
-
-    repo = Repository.at(str(in_repo))
-    assert repo is not None
-    store = RecordStore(repo)
-    path = f"{layout.run_dir(bad)}/{layout.TAGS_FILE}"
-    entry = store.entry(path)
-    assert entry is not None
-    store.commit({path: Edit(repo.write_blob(b'file: "donn\\udce9es.csv"\n'), MODE_BLOB, entry.oid)}, "x")
+    replace_record_file(in_repo, bad, layout.TAGS_FILE, b'file: "donn\\udce9es.csv"\n')
     for _ in range(2):
         with pytest.warns(DamagedRecordWarning, match=f"leaves out run {bad}"):
             assert [r.info.run_id for r in client.search_runs(["0"])] == [good]

@@ -26,11 +26,13 @@ from dataclasses import dataclass
 from gitrun.core.git.objects import Oid
 from gitrun.core.git.odb import ObjectDatabase
 
-PENDING_BYTES = 256 * 2**20
+PENDING_BYTES = 128 * 2**20
 """Most bytes of objects kept between two commits (beyond it the oldest are dropped)."""
-RECENT_BYTES = 64 * 2**20
-_WRITE_ATTEMPTS = 10
+RECENT_BYTES = 32 * 2**20
 """Most bytes of objects of past commits kept for the check at exit."""
+LARGEST_KEPT = 16 * 2**20
+"""Larger objects (a big file of a code snapshot) are not kept: memory matters more."""
+_WRITE_ATTEMPTS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,8 @@ class WriteLog:
         self._recent_bytes = 0
 
     def add(self, oid: Oid, kind: bytes, data: bytes) -> None:
+        if len(data) > LARGEST_KEPT:
+            return
         with self._lock:
             if oid in self._pending:
                 return

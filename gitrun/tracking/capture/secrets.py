@@ -142,21 +142,7 @@ SECRET_WORDS = frozenset(
 )
 """Words that make an option or a ``NAME=value`` argument secret."""
 
-_FILE_WORDS = frozenset(
-    {
-        "token",
-        "apikey",
-        "secret",
-        "secrets",
-        "password",
-        "passwords",
-        "passwd",
-        "passphrase",
-        "credential",
-        "credentials",
-        "privatekey",
-    }
-)
+_FILE_WORDS = SECRET_WORDS - {"key", "pwd", "pw", "auth"}
 """Words that make a file name secret whatever its extension."""
 _DATA_EXTENSIONS = frozenset({"", "json", "txt", "yaml", "yml", "cfg", "ini", "conf", "toml", "env", "der"})
 """Extensions for which ``key`` in the name marks a credential (not ``keys.py``)."""
