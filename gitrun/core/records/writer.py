@@ -45,7 +45,7 @@ flush, so it never grows with the length of a run."""
 WRITER_TRAILER = "Gitrun-Writer"
 """Commit message trailer naming the writer (recovery tells a dead writer's own commits
 from later ones by it)."""
-_VERIFY_AT_EXIT = 10_000
+_VERIFY_AT_EXIT = 1_000
 """At exit, the most recently committed runs checked to be readable."""
 
 
