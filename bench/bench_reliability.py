@@ -244,7 +244,36 @@ def journal_size(points: int) -> Row:
     )
 
 
+HOT_PATH = """
+import time, gitrun
+run = gitrun.start_run()
+gitrun.log_metric("warm", 1.0)
+start = time.perf_counter()
+for step in range(200_000):
+    gitrun.log_metric("loss", 0.5, step=step)
+print((time.perf_counter() - start) / 200_000 * 1e6)
+"""
+
+
+def hot_path(repeats: int) -> Row:
+    """``log_metric`` through the fluent API (journal included), best of ``repeats``;
+    run it with PYTHONPATH at another checkout to compare (docs: main vs this branch)."""
+    best = float("inf")
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as top:
+            repo = _repo(Path(top))
+            env = {**os.environ, **IDENTITY, "GITRUN_FLUSH_INTERVAL": "3600"}
+            out = subprocess.run(
+                [sys.executable, "-c", HOT_PATH], cwd=repo, capture_output=True, check=True, env=env
+            )
+            best = min(best, float(out.stdout))
+    return Row(
+        "log_metric x 200k (points)", repeats, 200_000, 200_000, f"{best:.2f} us per call, best of {repeats}"
+    )
+
+
 SCENARIOS: dict[str, Callable[[argparse.Namespace], Row]] = {
+    "hot": lambda a: hot_path(5),
     "journal": lambda a: journal_size(a.points),
     "kill": lambda a: kills(a.kills),
     "recovery": lambda a: recovery_kills(a.recovery_kills),
