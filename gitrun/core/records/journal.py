@@ -291,6 +291,25 @@ def iter_journal_paths(folder: str) -> Iterator[str]:
             yield os.path.join(folder, name)
 
 
+def owner_gone(path: str) -> bool:
+    """Whether the process that created the journal (its header's pid) no longer exists."""
+    try:
+        with open(path, "rb") as fh:
+            header = fh.read(HEADER_SIZE)
+        magic, _version, _flushed, pid, _writer = HEADER.unpack_from(header, 0)
+    except (OSError, struct.error):
+        return False
+    if magic != MAGIC or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
 def try_lock_dead(path: str) -> int | None:
     """An fd holding the journal's lock if its owner is dead, else None."""
     try:

@@ -48,6 +48,7 @@ from gitrun.errors import (
 )
 
 _ABANDONED_NEW_SECONDS = 60
+_LOCK_RETRIES = 40  # 2 s
 DAMAGED_DIR = "damaged"
 """Where journals that could not be replayed whole are kept (``journal/damaged/``)."""
 _MAX_WALK = 10_000
@@ -75,7 +76,7 @@ def recover(store: RecordStore) -> list[str]:
             continue
         if not name.endswith(".jnl"):
             continue
-        fd = jnl.try_lock_dead(path)
+        fd = _lock_dead(path)
         if fd is None:
             continue
         try:
@@ -92,6 +93,20 @@ def recover(store: RecordStore) -> list[str]:
         finally:
             os.close(fd)
     return touched
+
+
+def _lock_dead(path: str) -> int | None:
+    """The lock of a dead process's journal.  A process killed while it was starting a
+    child (between vfork and exec) leaves that child sharing its memory, and so its
+    journal's lock, for a moment: when the journal's owner is gone, wait for it."""
+    fd = jnl.try_lock_dead(path)
+    if fd is None and jnl.owner_gone(path):
+        for _ in range(_LOCK_RETRIES):
+            time.sleep(0.05)
+            fd = jnl.try_lock_dead(path)
+            if fd is not None:
+                break
+    return fd
 
 
 def _remove_abandoned(path: str) -> None:
