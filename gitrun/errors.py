@@ -8,6 +8,8 @@ that code written for ``MlflowException`` keeps working
 
 from __future__ import annotations
 
+import errno
+import warnings
 from collections.abc import Sequence
 
 INTERNAL_ERROR = "INTERNAL_ERROR"
@@ -87,6 +89,33 @@ class UnsupportedRepository(GitrunError):
     default_code = INVALID_STATE
 
 
+class NoSpace(StoreUnavailable):
+    """A write refused for lack of room: a full disk (``ENOSPC``), a quota (``EDQUOT``)
+    or a file size limit (``EFBIG``, ``ulimit -f``).  The ``OSError`` is ``__cause__``;
+    what was logged before the failing call is kept."""
+
+
+_NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+def storage_error(exc: OSError, doing: str) -> StoreUnavailable:
+    """The gitrun error for an ``OSError`` of a local write (raise it ``from exc``):
+    :class:`NoSpace` for a full disk, a quota or a file size limit, a clear
+    :class:`StoreUnavailable` for a read-only repository, never a raw ``OSError``."""
+    if exc.errno in _NO_SPACE:
+        reason = {
+            errno.EFBIG: "the file size limit (ulimit -f) was reached",
+            errno.EDQUOT: "the disk quota is exhausted",
+        }.get(exc.errno or 0, "the disk is full")
+        return NoSpace(f"gitrun could not {doing}: {reason} ({exc.strerror}); free space and log again")
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return StoreUnavailable(
+            f"gitrun could not {doing}: {exc.strerror} (is the repository read-only?); "
+            "set GITRUN_TRACKING_URI to a writable location"
+        )
+    return StoreUnavailable(f"gitrun could not {doing}: {exc.strerror or exc}")
+
+
 class GitCommandError(GitrunError):
     """A ``git`` subprocess that exited non-zero."""
 
@@ -97,3 +126,13 @@ class GitCommandError(GitrunError):
         self.argv = list(argv)
         self.returncode = returncode
         self.output = output
+
+
+class DamagedRecordWarning(UserWarning):
+    """A record (run, experiment, journal) that cannot be read was left out."""
+
+
+def warn_always(message: str, category: type[Warning] = UserWarning) -> None:
+    """Warn every time, not once per call site: each search that leaves a damaged run
+    out says so, so the damage is never silently forgotten."""
+    warnings.warn_explicit(message, category, "gitrun", 0, module="gitrun", registry=None)

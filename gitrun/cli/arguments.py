@@ -13,7 +13,7 @@ def runs_and_keys(obj: CliContext, args: Sequence[str], keys: Sequence[str]) -> 
     """Split ``RUN... KEY...``: leading arguments that name runs are runs, the rest are
     metric keys (``-k KEY`` adds keys explicitly).  An argument that is a metric of the
     runs already named counts as a key even if a run has that name too."""
-    client = obj.client
+    client = obj.reader
     runs: list[Any] = []
     rest = list(args)
     while rest:
@@ -40,8 +40,8 @@ def with_children(obj: CliContext, runs: Sequence[Any]) -> list[Any]:
     out = []
     for run in runs:
         out.append(run)
-        for child in search.child_run_ids(obj.client.store, run.info.run_id):
-            out.append(obj.client.get_run(child))
+        for child in search.child_run_ids(obj.reader.store, run.info.run_id):
+            out.append(obj.reader.get_run(child))
     return out
 
 

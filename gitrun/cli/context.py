@@ -38,24 +38,35 @@ class CliContext:
     color_flag: bool | None = None
     """``--color`` (True) or ``--no-color`` (False) when given."""
     _client: Client | None = field(default=None, repr=False)
+    _reader: Client | None = field(default=None, repr=False)
 
     @property
     def client(self) -> Client:
+        """A client for commands that write (creates a standalone store on first use)."""
         if self._client is None:
             self._client = Client(self.tracking_uri)
         return self._client
+
+    @property
+    def reader(self) -> Client:
+        """A client for commands that only read: it never creates or changes a store."""
+        if self._client is not None:
+            return self._client
+        if self._reader is None:
+            self._reader = Client(self.tracking_uri, create=False)
+        return self._reader
 
     def run_id(self, text: str, experiment_ids: Sequence[str] | None = None) -> str:
         """The run an id, id prefix, name, ``latest`` or ``@~N`` names."""
         from gitrun.tracking.selection import resolve_run
 
-        return resolve_run(self.client.store, text, experiment_ids)
+        return resolve_run(self.reader.store, text, experiment_ids)
 
     def experiment_id(self, text: str) -> str:
         """The experiment a name or an id names."""
         from gitrun.tracking.selection import resolve_experiment
 
-        return resolve_experiment(self.client.store, text).experiment_id
+        return resolve_experiment(self.reader.store, text).experiment_id
 
 
 def cli_context() -> CliContext:

@@ -25,7 +25,10 @@ def run_guarded(main: Callable[[], T]) -> T:
     try:
         return main()
     except GitrunError as exc:
-        click.echo(f"gitrun: error: {exc.message}", err=True)
+        from gitrun.cli.output import safe_message
+
+        # Messages quote run names, paths and record contents: never raw on a terminal.
+        click.echo(f"gitrun: error: {safe_message(exc.message)}", err=True)
         sys.exit(EXIT_USER_ERROR)
     except KeyboardInterrupt:
         click.echo("gitrun: interrupted", err=True)

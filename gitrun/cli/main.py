@@ -147,4 +147,7 @@ def _invoke() -> None:
 
 def main() -> None:
     """Entry point of the ``gitrun`` console script."""
+    from gitrun.cli import output
+
+    output.install()
     run_guarded(_invoke)

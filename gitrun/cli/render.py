@@ -12,11 +12,12 @@ import math
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import click
 
+from gitrun.core.records.text import printable
 from gitrun.tracking.entities import Run
 
 ELLIPSIS = "…"
@@ -27,8 +28,13 @@ _STATUS_STYLE = {"FINISHED": "green", "FAILED": "red", "RUNNING": "yellow", "KIL
 
 def display_text(value: Any) -> str:
     """A user-supplied value as text for the terminal: the single gate every recorded
-    string passes before it is printed (control-character escaping belongs here)."""
-    return str(value)
+    string passes before it is printed.  Control characters, bidirectional controls and
+    bytes that are not UTF-8 are escaped (``\\x1b``, ``\\xe9``) so a record cannot drive the
+    terminal; line breaks are kept."""
+    text = value if isinstance(value, str) else str(value)
+    if "\n" not in text:
+        return printable(text)
+    return "\n".join(printable(line) for line in text.split("\n"))
 
 
 def one_line(text: str) -> str:
@@ -197,7 +203,8 @@ def layout_table(
     cut.  No line is ever longer than ``width``, so a terminal never wraps one.
     ``row_style(row, column, text)`` may colour single cells.
     """
-    cells = [[one_line(c) for c in row] for row in rows]
+    columns = [replace(c, header=printable(one_line(c.header))) for c in columns]
+    cells = [[printable(one_line(c)) for c in row] for row in rows]
     count = len(columns)
     natural = []
     for i, col in enumerate(columns):
@@ -271,7 +278,7 @@ def print_table(
     cols = [c if isinstance(c, Column) else Column(c, right=i in right) for i, c in enumerate(columns)]
     width = cli_context().width
     if title:
-        click.echo(style(title, color, bold=True))
+        click.echo(style(display_text(title), color, bold=True))
     result = layout_table(cols, rows, width=width, color=color, marked=marked)
     for line in result.lines:
         click.echo(line)
@@ -293,11 +300,22 @@ def echo(text: str = "", *, color: bool = False, err: bool = False, **kwargs: An
 # -- for scripts -------------------------------------------------------------------------------------
 
 
+# Inside JSON strings: characters to write as \u escapes (json.dumps escapes C0 itself).
+_JSON_UNSAFE = re.compile(
+    "[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
+)
+
+
 def write_json(data: Any) -> None:
-    """JSON on stdout; NaN and infinities as the strings "NaN", "Infinity", "-Infinity"."""
+    """JSON on stdout; NaN and infinities as the strings "NaN", "Infinity", "-Infinity".
+
+    Control characters, bidirectional controls and undecodable bytes (lone surrogates)
+    in values are written as ``\\uXXXX`` escapes: valid JSON, exact, and inert on a terminal.
+    """
     import json
 
-    click.echo(json.dumps(_finite(data), indent=2, ensure_ascii=False, allow_nan=False))
+    text = json.dumps(_finite(data), indent=2, ensure_ascii=False, allow_nan=False)
+    click.echo(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def _finite(data: Any) -> Any:

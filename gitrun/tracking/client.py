@@ -23,11 +23,14 @@ class Client:
         registry_uri: accepted for MLflow compatibility and ignored.
     """
 
-    def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
+    def __init__(
+        self, tracking_uri: str | None = None, registry_uri: str | None = None, *, create: bool = True
+    ) -> None:
         from gitrun.tracking import fluent
 
         self._tracking_uri = tracking_uri if tracking_uri is not None else fluent.tracking_uri_or_none()
         self._store: TrackingStore | None = None
+        self._create = create
 
     @property
     def tracking_uri(self) -> str:
@@ -36,7 +39,7 @@ class Client:
     @property
     def store(self) -> TrackingStore:
         if self._store is None:
-            self._store = open_store(self._tracking_uri)
+            self._store = open_store(self._tracking_uri, create=self._create)
         return self._store
 
     # -- experiments ----------------------------------------------------------------------------
@@ -109,6 +112,8 @@ class Client:
     ) -> ent.Run:
         """Create a RUNNING run (not made active: the fluent run stack is untouched)."""
         clean = self._clean_tags(tags or {})
+        if run_name is not None:
+            run_name = v.tag_value("mlflow.runName", run_name)
         if run_name is not None and "mlflow.runName" in clean and clean["mlflow.runName"] != run_name:
             raise InvalidParameterValue(
                 f"Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different "

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
 import signal
 import subprocess
 import sys
@@ -175,12 +174,17 @@ def run_command(
     argv = substitute(command, params)
     check_startable(argv)
     store = client.store
+    from gitrun.core.records.text import encode_captured, readable, shell_join
     from gitrun.tracking.capture import source
+    from gitrun.tracking.capture.secrets import redact_argv
 
+    # What is recorded: secret-looking values redacted, bytes that are not UTF-8 kept
+    # exactly in run.yaml (tags get a readable, shell-pastable form).
+    recorded = redact_argv(argv)
     all_tags = {
-        "gitrun.command": shlex.join(argv),
-        "mlflow.user": source.user(),
-        "mlflow.source.name": script_name(argv),
+        "gitrun.command": shell_join(recorded),
+        "mlflow.user": readable(source.user()),
+        "mlflow.source.name": readable(script_name(recorded)),
         "mlflow.source.type": "LOCAL",
         **(tags or {}),
     }
@@ -188,7 +192,11 @@ def run_command(
     writer = store.writer
     info = store.writer.read_info(run_id)
     writer.update_info(
-        run_id, {"command": list(argv), "source": {**info.get("source", {}), "argv": list(argv)}}
+        run_id,
+        {
+            "command": encode_captured(recorded),
+            "source": {**info.get("source", {}), "argv": encode_captured(recorded)},
+        },
     )
     if params:
         writer.log_params(run_id, {k: v.param_value(k, val) for k, val in params.items()})

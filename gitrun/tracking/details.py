@@ -14,6 +14,7 @@ from typing import Any
 
 from gitrun.core.artifacts.view import ArtifactEntry, parse_entries
 from gitrun.core.records import layout
+from gitrun.core.records.text import readable
 from gitrun.errors import GitrunError
 from gitrun.tracking import entities as ent
 from gitrun.tracking import search
@@ -138,8 +139,8 @@ def _code_summary(details: RunDetails) -> dict[str, Any]:
         "commit": code.get("commit"),
         "branch": code.get("branch"),
         "dirty": code.get("dirty"),
-        "changed files": ", ".join(code.get("changed") or []) or None,
-        "deleted files": ", ".join(code.get("deleted") or []) or None,
+        "changed files": ", ".join(readable(p) for p in code.get("changed") or []) or None,
+        "deleted files": ", ".join(readable(p) for p in code.get("deleted") or []) or None,
     }
 
 

@@ -38,14 +38,15 @@ def log_input(store: TrackingStore, run_id: str, path: str) -> ArtifactEntry:
     if not os.path.exists(path):
         raise InvalidParameterValue(f"input {path} does not exist")
     stores = stores_for(store)
-    if os.path.isdir(path):
-        digest, manifest = store_directory(stores.local, path)
-        entry = ArtifactEntry(digest, manifest.total_size, len(manifest.entries))
-    else:
-        digest = stores.local.put_file(path)
-        entry = ArtifactEntry(digest, os.path.getsize(path))
-    stores.write_through([digest])
-    store.writer.update_map(run_id, layout.INPUTS_FILE, {_record_path(store, path): entry.to_record()})
+    with stores.pinned():  # gc never runs between storing and recording
+        if os.path.isdir(path):
+            digest, manifest = store_directory(stores.local, path)
+            entry = ArtifactEntry(digest, manifest.total_size, len(manifest.entries))
+        else:
+            digest = stores.local.put_file(path)
+            entry = ArtifactEntry(digest, os.path.getsize(path))
+        stores.write_through([digest])
+        store.writer.update_map(run_id, layout.INPUTS_FILE, {_record_path(store, path): entry.to_record()})
     return entry
 
 

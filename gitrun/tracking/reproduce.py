@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from typing import Any
 from gitrun.core.git.cli import run_git
 from gitrun.core.git.objects import Commit, Oid
 from gitrun.core.records import layout
+from gitrun.core.records.text import captured_str, decode_captured
 from gitrun.errors import GitrunError, InvalidParameterValue
 from gitrun.tracking import entities as ent
 from gitrun.tracking.client import Client
@@ -111,7 +113,7 @@ def _populate_submodules(target: str, common_dir: str) -> None:
 def _mapped_cwd(run: ent.Run, target: str) -> str:
     source = run.record.get("source") or {}
     root = _recorded_root(run)
-    cwd = source.get("cwd")
+    cwd = captured_str(source.get("cwd")) if isinstance(source, dict) else None
     if root and cwd and (cwd == root or cwd.startswith(root + os.sep)):
         return os.path.join(target, os.path.relpath(cwd, root))
     return target
@@ -119,17 +121,22 @@ def _mapped_cwd(run: ent.Run, target: str) -> str:
 
 def _recorded_root(run: ent.Run) -> str | None:
     code = run.record.get("code") or {}
-    root = code.get("root")
-    return str(root) if root else None
+    root = captured_str(code.get("root")) if isinstance(code, dict) else None
+    return root or None
 
 
 def recorded_command(run: ent.Run) -> list[str] | None:
     """How the run was started, as argv to run in its checked-out code (None: not known)."""
-    if run.record.get("command"):
-        return [str(a) for a in run.record["command"]]
+    # Recorded exactly, bytes that are not UTF-8 included (core.records.text).
+    command = decode_captured(run.record.get("command"))
+    if command and isinstance(command, list):
+        return [str(a) for a in command]
     source = run.record.get("source") or {}
-    argv = [str(a) for a in source.get("argv") or []]
-    entry = source.get("entry_point")
+    if not isinstance(source, dict):
+        return None
+    argv = decode_captured(source.get("argv"))
+    argv = [str(a) for a in argv] if isinstance(argv, list) else []
+    entry = captured_str(source.get("entry_point"))
     root = _recorded_root(run)
     if not argv or not entry or argv[0] in ("-c", "-m", ""):
         return None
@@ -150,12 +157,49 @@ def _write_sidecar(client: Client, checkout: Checkout) -> None:
     with open(os.path.join(folder, "params.json"), "w", encoding="utf-8") as fh:
         json.dump(checkout.run.data.params, fh, indent=2, sort_keys=True)
     env = recorded_environment(client, checkout.run.info.run_id)
-    packages = env.get("packages") or {}
+    packages, refused = requirement_lines(env.get("packages"))
+    python = env.get("python")
+    version = python.get("version") if isinstance(python, dict) else None
     with open(os.path.join(folder, "requirements.txt"), "w", encoding="utf-8") as fh:
-        fh.write(
-            f"# Packages of run {checkout.run.info.run_id} (python {env.get('python', {}).get('version')})\n"
+        shown = version if isinstance(version, str) and _VERSION.match(version) else "unknown"
+        fh.write(f"# Packages of run {checkout.run.info.run_id} (python {shown})\n")
+        if refused:
+            fh.write(
+                f"# {refused} recorded package entries were not valid package names/versions: left out\n"
+            )
+        fh.writelines(packages)
+    if refused:
+        import warnings
+
+        warnings.warn(
+            f"gitrun: the environment record of run {checkout.run.info.run_id} lists {refused} entries that "
+            "are not package names and versions; they were left out of requirements.txt",
+            stacklevel=3,
         )
-        fh.writelines(f"{name}=={version}\n" for name, version in sorted(packages.items()))
+
+
+# PEP 508 names; versions as pip writes them (PEP 440 and local versions). Anything else
+# (spaces, ";", "--extra-index-url ...", URLs) is refused: a record may come from anyone.
+_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?\Z")
+_VERSION = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.+!_-]*[A-Za-z0-9])?\Z")
+
+
+def requirement_lines(packages: Any) -> tuple[list[str], int]:
+    """``name==version`` lines of a recorded package mapping, and how many were refused."""
+    if not isinstance(packages, dict):
+        return [], 0
+    lines, refused = [], 0
+    for name, version in sorted(packages.items(), key=lambda item: str(item[0])):
+        if (
+            isinstance(name, str)
+            and isinstance(version, str)
+            and _NAME.match(name)
+            and _VERSION.match(version)
+        ):
+            lines.append(f"{name}=={version}\n")
+        else:
+            refused += 1
+    return lines, refused
 
 
 def _restore_inputs(client: Client, checkout: Checkout) -> None:

@@ -8,12 +8,14 @@ process's own writes.
 
 from __future__ import annotations
 
+import os
 import threading
 import warnings
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from gitrun.core.index.database import MEMORY
 from gitrun.core.index.grammar import (
     parse_experiment_filter,
     parse_experiment_order_by,
@@ -41,7 +43,11 @@ def index_for(store: TrackingStore) -> RunIndex:
     with _indexes_lock:
         index = _indexes.get(store)
         if index is None:
-            index = RunIndex(store.records)
+            # A read in a repository gitrun never wrote to (a shared bare remote, a fresh
+            # clone) gets a private in-memory index: reading must not create files there.
+            untouched = not os.path.isdir(store.repo.gitrun_dir)
+            path = MEMORY if store.read_only and untouched else None
+            index = RunIndex(store.records, path)
             _indexes[store] = index
         return index
 
@@ -126,7 +132,7 @@ def search_experiments(
     search = ExperimentSearch(
         parse_experiment_filter(filter_string), parse_experiment_order_by(order_by), view_of(view_type)
     )
-    if store.records.entry(layout.experiment_file(DEFAULT_EXPERIMENT_ID)) is None:
+    if not store.read_only and store.records.entry(layout.experiment_file(DEFAULT_EXPERIMENT_ID)) is None:
         store.get_experiment(DEFAULT_EXPERIMENT_ID)  # created on first use, as MLflow's always exists
     page = index_for(store).search_experiments(search, max_results, page_token)
     return ent.PagedList([to_experiment(row) for row in page.items], page.token)

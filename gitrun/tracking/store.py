@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import os
+import sys
 import threading
 import time
 import uuid
@@ -24,12 +25,16 @@ from gitrun.core.git.repo import Repository
 from gitrun.core.records import layout, merge, series
 from gitrun.core.records.recovery import recover
 from gitrun.core.records.store import RecordStore
+from gitrun.core.records.text import encode_captured, has_surrogates, printable, readable
 from gitrun.core.records.writer import RecordWriter
 from gitrun.errors import (
     GitrunError,
     InvalidParameterValue,
+    InvalidRecord,
+    RefConflict,
     ResourceAlreadyExists,
     ResourceDoesNotExist,
+    StoreUnavailable,
     UnsupportedRepository,
 )
 from gitrun.tracking import entities as ent
@@ -53,8 +58,11 @@ def _float_env(name: str, default: float) -> float:
 
 
 class TrackingStore:
-    def __init__(self, location: loc.Location) -> None:
+    def __init__(self, location: loc.Location, *, read_only: bool = False) -> None:
         self.location = location
+        self.read_only = read_only
+        """Opened by a read (listing, showing): never creates anything, not even the
+        Default experiment's record (set to False by the first writer in the process)."""
         self._code_repos: dict[str, Repository | None] = {}
         # A new standalone store takes the object format of the code it will record.
         code = self._code_repository_or_none() if location.standalone and location.found is None else None
@@ -67,10 +75,16 @@ class TrackingStore:
         )
         self._env_blob: Oid | None = None
         self._parsed: dict[Oid, dict[str, Any]] = {}  # experiment records by blob id
+        self._announced: set[tuple[Oid, int]] = set()
         self._lock = threading.Lock()
         # Where new run ids come from; tests inject ids that share a prefix.
         self.new_run_id: Callable[[], str] = lambda: uuid.uuid4().hex
-        recover(self.records)
+        try:
+            recover(self.records)
+        except Exception as exc:  # noqa: BLE001 - recovery must never stop the store from opening
+            import warnings
+
+            warnings.warn(f"gitrun: recovering dead processes' journals failed: {exc}", stacklevel=2)
 
     @property
     def uri(self) -> str:
@@ -89,6 +103,8 @@ class TrackingStore:
         return dict(record)
 
     def _ensure_default(self) -> None:
+        if self.read_only:
+            return  # a read never writes: the Default experiment is made by the first run
         if self._experiment_record(DEFAULT_EXPERIMENT_ID) is None:
             self._write_experiment(DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME, None, {})
 
@@ -226,7 +242,8 @@ class TrackingStore:
 
     def _environment_blob(self) -> Oid:
         if self._env_blob is None:
-            self._env_blob = self.repo.write_blob(environment.environment_yaml(environment.cache_dir()))
+            data = environment.environment_yaml(environment.cache_dir())
+            self._env_blob = self.records.retrying(lambda: self.repo.write_blob(data), "record into")
         return self._env_blob
 
     def _capture_code(self) -> code_capture.CodeSnapshot | None:
@@ -235,14 +252,33 @@ class TrackingStore:
             return None
         exclude = (self.location.path,) if self.location.standalone else ()
         try:
-            return code_capture.snapshot(code_repo, self.repo, exclude)
-        except UnsupportedRepository:
-            raise  # refused, not a hiccup: the run must not be recorded with the wrong code
+            snap = self.records.retrying(
+                lambda: code_capture.snapshot(code_repo, self.repo, exclude), "snapshot the code into"
+            )
+        except (UnsupportedRepository, StoreUnavailable, RefConflict):
+            # Refused, or a full disk, a read-only repository: not a hiccup, the caller
+            # must know (the run must not be recorded with the wrong code).
+            raise
         except GitrunError as exc:
             import warnings
 
             warnings.warn(f"gitrun could not snapshot the code of this run: {exc}", stacklevel=3)
             return None
+        self._announce_untracked(snap)
+        return snap
+
+    def _announce_untracked(self, snap: code_capture.CodeSnapshot) -> None:
+        """Say once per snapshot which untracked files went in and which were left out:
+        they travel with ``gitrun push``, so nothing should go in silently."""
+        included = snap.record.get("untracked") or []
+        skipped = snap.record.get("skipped") or []
+        key = (snap.tree, len(skipped))
+        if not (included or skipped) or key in self._announced:
+            return
+        self._announced.add(key)
+        from gitrun.tracking.capture.secrets import snapshot_summary
+
+        print(snapshot_summary(str(snap.record.get("root") or ""), included, skipped), file=sys.stderr)
 
     def create_run(
         self,
@@ -264,7 +300,11 @@ class TrackingStore:
         run_id = self.new_run_id()
         name = run_name or tags.get("mlflow.runName") or names.generate()
         tags = {**tags, "mlflow.runName": name}
-        user = tags.get("mlflow.user") or source.user()
+        captured_user = source.user()
+        user = tags.get("mlflow.user") or readable(captured_user)
+        src = source.source()
+        if has_surrogates(captured_user):
+            src["user"] = captured_user  # lossless below; user_id holds the readable form
         info: dict[str, Any] = {
             "schema_version": layout.SCHEMA_VERSION,
             "run_id": run_id,
@@ -277,7 +317,9 @@ class TrackingStore:
             "user_id": user,
             "artifact_uri": f"runs:/{run_id}",
             "parent_run_id": parent_run_id,
-            "source": source.source(),
+            # Captured text is recorded losslessly (argv, cwd, paths may hold bytes that are
+            # not UTF-8: see core.records.text).
+            "source": encode_captured(src),
         }
         files: dict[str, tuple[int, Oid] | None] = {
             layout.ENVIRONMENT_FILE: (MODE_BLOB, self._environment_blob())
@@ -292,7 +334,7 @@ class TrackingStore:
                 linking.remember(self.repo, snap.tree)  # for the post-commit hook
         if code is not None:
             record, tree = code
-            info["code"] = record
+            info["code"] = encode_captured(record)
             files[layout.CODE_DIR] = (MODE_TREE, tree)
             for tag, field in (
                 ("mlflow.source.git.commit", "commit"),
@@ -337,29 +379,12 @@ class TrackingStore:
             return self.records.load_yaml(e.oid, f"run {run_id} {name}") if e else {}
 
         info = read(layout.RUN_FILE)
-        latest = read(layout.METRICS_FILE)
-        data = ent.RunData(
-            metrics={k: float(v["value"]) for k, v in latest.items()},
-            params={k: str(v) for k, v in read(layout.PARAMS_FILE).items()},
-            tags={k: str(v) for k, v in read(layout.TAGS_FILE).items()},
-        )
-        run_info = ent.RunInfo(
-            run_id=info["run_id"],
-            run_name=str(info.get("run_name") or ""),
-            experiment_id=str(info["experiment_id"]),
-            user_id=str(info.get("user_id") or "unknown"),
-            status=info["status"],
-            start_time=info["start_time"],
-            end_time=info.get("end_time"),
-            artifact_uri=info.get("artifact_uri") or f"runs:/{run_id}",
-            lifecycle_stage=info.get("lifecycle_stage", ent.LifecycleStage.ACTIVE),
-        )
-        from gitrun.tracking.datasets import dataset_inputs
-        from gitrun.tracking.logged_models import outputs
-
-        # Declared input files (name: path, digest: address) and logged datasets.
-        inputs = ent.RunInputs(dataset_inputs(read(layout.INPUTS_FILE), read(layout.DATASETS_FILE)))
-        return ent.Run(run_info, data, inputs, ent.RunOutputs(outputs(read(layout.MODELS_FILE))), record=info)
+        try:
+            return _run_entity(run_id, info, read)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise InvalidRecord(
+                f"run {run_id}: its record cannot be read ({type(exc).__name__}: {printable(str(exc))})"
+            ) from None
 
     def run_exists(self, run_id: str) -> bool:
         return self.writer.is_live(run_id) or self.records.entry(layout.run_dir(run_id)) is not None
@@ -398,6 +423,57 @@ class TrackingStore:
             gc_in_background_if_needed(self.repo.common_dir)
 
 
+def _field(run_id: str, info: dict[str, Any], key: str, *kinds: type, optional: bool = False) -> Any:
+    value = info.get(key)
+    if value is None and optional:
+        return None
+    if not isinstance(value, kinds) or isinstance(value, bool):
+        expected = " or ".join(kind.__name__ for kind in kinds)
+        raise InvalidRecord(
+            f"run {run_id}: run.yaml field {key} is {printable(repr(value))}, expected {expected}"
+        )
+    return value
+
+
+def _run_entity(run_id: str, info: dict[str, Any], read: Any) -> ent.Run:
+    """A run from its record files, checked: a record fetched from elsewhere may be
+    damaged or crafted, so wrongly typed fields are refused rather than passed on."""
+    recorded_id = info.get("run_id", run_id)
+    if str(recorded_id) != run_id:
+        # The path is the run's identity: a record copied under another run's path must
+        # not pass for that run.
+        raise InvalidRecord(
+            f"run {run_id}: its run.yaml names another run ({printable(str(recorded_id))}); "
+            "the record is refused"
+        )
+    status = _field(run_id, info, "status", str)
+    if status not in ent.RunStatus.all_status():
+        raise InvalidRecord(f"run {run_id}: run.yaml status {printable(status)!r} is not a run status")
+    latest = read(layout.METRICS_FILE)
+    data = ent.RunData(
+        metrics={str(k): float(v["value"]) for k, v in latest.items()},
+        params={str(k): str(v) for k, v in read(layout.PARAMS_FILE).items()},
+        tags={str(k): str(v) for k, v in read(layout.TAGS_FILE).items()},
+    )
+    run_info = ent.RunInfo(
+        run_id=run_id,
+        run_name=str(info.get("run_name") or ""),
+        experiment_id=str(_field(run_id, info, "experiment_id", str, int)),
+        user_id=str(info.get("user_id") or "unknown"),
+        status=status,
+        start_time=_field(run_id, info, "start_time", int),
+        end_time=_field(run_id, info, "end_time", int, optional=True),
+        artifact_uri=str(info.get("artifact_uri") or f"runs:/{run_id}"),
+        lifecycle_stage=str(info.get("lifecycle_stage") or ent.LifecycleStage.ACTIVE),
+    )
+    from gitrun.tracking.datasets import dataset_inputs
+    from gitrun.tracking.logged_models import outputs
+
+    # Declared input files (name: path, digest: address) and logged datasets.
+    inputs = ent.RunInputs(dataset_inputs(read(layout.INPUTS_FILE), read(layout.DATASETS_FILE)))
+    return ent.Run(run_info, data, inputs, ent.RunOutputs(outputs(read(layout.MODELS_FILE))), record=info)
+
+
 def _experiment(record: dict[str, Any]) -> ent.Experiment:
     return ent.Experiment(
         experiment_id=str(record["experiment_id"]),
@@ -414,16 +490,30 @@ _stores: dict[str, TrackingStore] = {}
 _stores_lock = threading.Lock()
 
 
-def open_store(uri: str | None) -> TrackingStore:
-    """The process-wide store for a tracking URI (None: the default location)."""
+def open_store(uri: str | None, *, create: bool = True) -> TrackingStore:
+    """The process-wide store for a tracking URI (None: the default location).
+
+    Args:
+        create: False for reads: a standalone store that does not exist yet is not
+            created (:class:`ResourceDoesNotExist` instead), and the store writes
+            nothing until a writer opens it with ``create=True``.
+    """
     location = loc.resolve(uri)
     store = _stores.get(location.path)
     if store is None:
         with _stores_lock:
             store = _stores.get(location.path)
             if store is None:
-                store = TrackingStore(location)
+                if not create and Repository.at(location.path) is None:
+                    raise ResourceDoesNotExist(
+                        f"no runs recorded in {location.path}: it is not a git repository or a gitrun "
+                        "store (nothing was created; record a run there first, or pass the right "
+                        "--tracking-uri / -C)"
+                    )
+                store = TrackingStore(location, read_only=not create)
                 _stores[location.path] = store
+    if create:
+        store.read_only = False
     return store
 
 

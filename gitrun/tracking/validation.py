@@ -13,6 +13,7 @@ import re
 import warnings
 from typing import Any
 
+from gitrun.core.records.text import refuse_surrogates
 from gitrun.errors import InvalidParameterValue
 
 MAX_ENTITY_KEY_LENGTH = 250
@@ -42,6 +43,7 @@ def validate_key(key: Any, kind: str) -> str:
         raise InvalidParameterValue(f"Missing value for required parameter '{kind} key'.")
     if not isinstance(key, str):
         raise InvalidParameterValue(f"Invalid {kind} name: {key!r}. Names must be strings.")
+    refuse_surrogates(key, f"{kind} name")
     if not _KEY.match(key):
         raise InvalidParameterValue(
             f"Invalid {kind} name: '{key}'. Names may only contain alphanumerics, underscores (_), "
@@ -73,6 +75,7 @@ def _truncate_enabled() -> bool:
 
 
 def _limit(value: str, limit: int, what: str, key: str) -> str:
+    refuse_surrogates(value, f"{what.lower()} value for key '{key}'")
     if len(value) <= limit:
         return value
     if not _truncate_enabled():
@@ -163,6 +166,7 @@ def experiment_id(value: Any) -> str:
 def experiment_name(name: Any) -> str:
     if not isinstance(name, str):
         raise InvalidParameterValue(f"Invalid experiment name: {name!r}. Expects a string.")
+    refuse_surrogates(name, "experiment name")
     if not name.strip():
         raise InvalidParameterValue("Invalid experiment name: '' (names must not be empty or blank)")
     if len(name) > MAX_EXPERIMENT_NAME_LENGTH:
@@ -174,7 +178,7 @@ def experiment_name(name: Any) -> str:
 
 def experiment_tag(key: Any, value: Any) -> tuple[str, str]:
     key = validate_key(key, "tag")
-    text = str(value)
+    text = refuse_surrogates(str(value), f"experiment tag value for key '{key}'")
     if len(text) > MAX_EXPERIMENT_TAG_VAL_LENGTH:
         raise InvalidParameterValue(
             f"Experiment tag value for '{key}' exceeds the maximum length of "

@@ -58,4 +58,6 @@ def test_records_commits_name_their_runs(in_repo: Path) -> None:
     ending = next(m for m in messages if "FINISHED" in m)
     subject, _, body = ending.partition("\n\n")
     assert subject == "gitrun: record 1 run: baseline"
-    assert body == f"{run.info.run_id} baseline FINISHED"
+    lines, _, trailer = body.partition("\n\n")
+    assert lines == f"{run.info.run_id} baseline FINISHED"
+    assert trailer.startswith("Gitrun-Writer: ")  # recovery tells a dead writer's commits by it

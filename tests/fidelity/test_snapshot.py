@@ -176,7 +176,7 @@ def test_file_names_that_are_not_utf8(tmp_path: Path, monkeypatch: pytest.Monkey
         ["git", "ls-tree", "-z", "--name-only", code["tree"]], cwd=repo, capture_output=True, check=True
     ).stdout.split(b"\0")
     assert b"bad\xffname.txt" in names and b"tracked-\xe9.txt" in names
-    assert len(code["changed"]) == 2  # readable text in the record
+    assert len(code["changed"]) == 2  # recorded exactly (encode_captured)
     assert run_id
 
 

@@ -41,9 +41,10 @@ def ls(run: str, path: str | None, as_json: bool) -> int:
     from gitrun.tracking.entities import FileInfo
 
     obj = cli_context()
-    run_id = _run_id(run)
-    found = obj.client.list_artifacts(run_id, path)
-    tree, entries = run_tree(obj.client.store, run_id), read_entries(obj.client.store, run_id)
+    client = obj.reader
+    run_id = obj.run_id(run)
+    found = client.list_artifacts(run_id, path)
+    tree, entries = run_tree(client.store, run_id), read_entries(client.store, run_id)
 
     def digest(path: str, is_dir: bool) -> str | None:
         if is_dir:
@@ -56,7 +57,7 @@ def ls(run: str, path: str | None, as_json: bool) -> int:
             item = tree.files[path.strip("/")]
             found = [FileInfo(path.strip("/"), False, item.size)]
         else:
-            top = ", ".join(f.path + ("/" if f.is_dir else "") for f in obj.client.list_artifacts(run_id)[:8])
+            top = ", ".join(f.path + ("/" if f.is_dir else "") for f in client.list_artifacts(run_id)[:8])
             raise ResourceDoesNotExist(
                 f"run {run_id[:8]} has no artifact or folder '{path}'"
                 + (f" (top level: {top})" if top else " (it has no artifacts)")

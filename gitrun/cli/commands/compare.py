@@ -64,10 +64,10 @@ def compare(runs: tuple[str, ...], as_json: bool, as_md: bool, all_rows: bool) -
     if len(names) < 2:
         raise InvalidParameterValue("compare needs at least two runs (ids, prefixes, names, latest, @~N)")
     obj = cli_context()
-    found = [det.run_details(obj.client.store, obj.run_id(r)) for r in names]
+    found = [det.run_details(obj.reader.store, obj.run_id(r)) for r in names]
     result = det.compare(found)
     histories_of = [
-        {k: histories.history(obj.client, d.run, k) for k in sorted(d.run.data.metrics)} for d in found
+        {k: histories.history(obj.reader, d.run, k) for k in sorted(d.run.data.metrics)} for d in found
     ]
     summaries = [
         {k: s for k, h in per_run.items() if (s := histories.summarize(k, h)) is not None}

@@ -27,7 +27,9 @@ def config(key: str | None, value: str | None, unset: bool) -> int:
 
     if value is not None and unset:
         raise click.UsageError("give a VALUE or --unset, not both")
-    repo = cli_context().client.store.repo
+    reading = value is None and not unset
+    obj = cli_context()
+    repo = (obj.reader if reading else obj.client).store.repo
     current = cfg.load_config(repo.work_tree, repo.common_dir, environ={})
     remote, options = current.remote, dict(current.options)
     if key is None:
@@ -49,10 +51,10 @@ def config(key: str | None, value: str | None, unset: bool) -> int:
             return 0 if name in options else 1
         if remote is None:
             raise click.UsageError("set artifacts.remote first")
-        if unset:
+        if unset or value is None:
             options.pop(name, None)
         else:
-            options[name] = value
+            options[name] = cfg.typed_value(value)  # `anon false` stores a boolean
     else:
         raise click.UsageError(f"unknown key {key!r}; known: {', '.join(KEYS)}")
     path = cfg.save_remote(repo.work_tree, repo.common_dir, remote, options)

@@ -32,7 +32,7 @@ def diff(old: str, new: str, paths: tuple[str, ...], what: str | None, stat: boo
     from gitrun.tracking import run_diff
 
     obj = cli_context()
-    store = obj.client.store
+    store = obj.reader.store
     a = det.run_details(store, obj.run_id(old))
     b = det.run_details(store, obj.run_id(new))
     if what == "params":

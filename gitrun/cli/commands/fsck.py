@@ -14,7 +14,7 @@ def fsck(remote: bool) -> int:
     from gitrun.tracking.artifacts.maintenance import check_stores
 
     status = 0
-    for url, report in check_stores(cli_context().client.store, remote=remote):
+    for url, report in check_stores(cli_context().reader.store, remote=remote):
         click.echo(f"{url}: checked {report.checked} object(s), {len(report.corrupt)} corrupt")
         for bad in report.corrupt:
             click.echo(f"corrupt: {bad.digest} in {url}, quarantined as {bad.quarantine_key}", err=True)

@@ -63,7 +63,7 @@ def metrics(
     if children:
         runs = with_children(obj, runs)
     check_keys(runs, wanted)
-    points = list(long_rows(obj.client, runs, wanted))
+    points = list(long_rows(obj.reader, runs, wanted))
     if output == "json":
         render.write_json(
             [
@@ -139,7 +139,7 @@ def _follow(
     counts: dict[tuple[str, str], int] = {}
     for p in seen:
         counts[(p.run_id, p.key)] = counts.get((p.run_id, p.key), 0) + 1
-    client = obj.client
+    client = obj.reader
     live = [r for r in runs if r.info.status == "RUNNING"]
     if not live:
         click.echo("(no run is RUNNING: nothing to follow)", err=True)

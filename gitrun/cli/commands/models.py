@@ -41,7 +41,7 @@ def models() -> None:
 def ls(as_json: bool) -> int:
     """List registered models with their latest version and aliases."""
     ctx = cli_context()
-    found = list(ctx.client.search_registered_models(max_results=None))  # type: ignore[arg-type]
+    found = list(ctx.reader.search_registered_models(max_results=None))  # type: ignore[arg-type]
     if as_json:
         render.write_json(
             [
@@ -75,9 +75,9 @@ def ls(as_json: bool) -> int:
 def show(name: str, as_json: bool) -> int:
     """Show a registered model's versions (source run, digest, aliases)."""
     ctx = cli_context()
-    model = ctx.client.get_registered_model(name)
+    model = ctx.reader.get_registered_model(name)
     versions = sorted(
-        (v for v in ctx.client.search_model_versions() if v.name == name), key=lambda v: v.version
+        (v for v in ctx.reader.search_model_versions() if v.name == name), key=lambda v: v.version
     )
     if as_json:
         render.write_json(
@@ -141,7 +141,7 @@ def alias(name: str, alias: str, version: str | None, delete: bool) -> int:
 @models.command("log")
 def history() -> int:
     """Every registry change, newest first: who did what, when (the registry ref's git log)."""
-    for commit, author, message in cli_context().client.registry_history():
+    for commit, author, message in cli_context().reader.registry_history():
         who, when, _zone = author.rsplit(" ", 2)
         click.echo(f"{commit[:12]}  {_when(int(when) * 1000)}  {who}\n    {message.splitlines()[0]}")
     return 0

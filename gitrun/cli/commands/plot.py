@@ -61,7 +61,7 @@ def plot(
             )
         )
     check_keys(runs, wanted)
-    found = curves(obj.client, runs, wanted, x_axis=x_axis)
+    found = curves(obj.reader, runs, wanted, x_axis=x_axis)
     if png:
         write_png(found, png, x_axis=x_axis, size=(width or 10, height or 6))
         click.echo(f"wrote {png} ({len(found)} curve{'s' if len(found) != 1 else ''})")

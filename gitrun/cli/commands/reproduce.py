@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from typing import TYPE_CHECKING
 
 import click
@@ -29,7 +28,9 @@ def _echo_checkout(checkout: object) -> None:
         click.echo(f"  input restored (verified): {path}")
     click.echo(f"  packages: {checkout.directory}/{SIDECAR}/requirements.txt")
     if checkout.command:
-        click.echo(f"  started as: (cd {checkout.cwd} && {shlex.join(checkout.command)})")
+        from gitrun.core.records.text import shell_join, shell_quote
+
+        click.echo(f"  started as: (cd {shell_quote(checkout.cwd)} && {shell_join(checkout.command)})")
     else:
         click.echo("  started as: (no command recorded: the run was not started from a script)")
     if checkout.environment_changes:

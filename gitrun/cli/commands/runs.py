@@ -257,7 +257,7 @@ def ls(
     if best_child and group_by:
         raise click.UsageError("choose --best-child or --group-by, not both")
     obj = cli_context()
-    client = obj.client
+    client = obj.reader
     store = client.store
     ids = resolve_experiments(client, experiments)
     filters = [filter_string] if filter_string.strip() else []
@@ -349,7 +349,7 @@ def _nothing_found(obj: Any, filter_string: str, parent_id: str | None, view: st
         return f"Run {parent_id[:8]} has no child runs."
     if view == "DELETED_ONLY":
         return "No deleted runs."
-    remotes = sharing.remote_names(obj.client)
+    remotes = sharing.remote_names(obj.reader)
     if remotes:
         return (
             "No runs yet. Runs recorded elsewhere come with `gitrun fetch "
@@ -379,7 +379,7 @@ def _print(
     if "parent" in chosen:  # name the parents that are not listed themselves
         for parent in {r.data.tags.get("mlflow.parentRunId") for r in found} - set(names) - {None}:
             try:
-                names[str(parent)] = obj.client.get_run(str(parent)).info.run_name
+                names[str(parent)] = obj.reader.get_run(str(parent)).info.run_name
             except GitrunError:
                 pass  # a parent that is gone: its short id is shown
     bare = bare_keys(chosen)
@@ -396,7 +396,7 @@ def _print(
                 text = tree_prefix(row) + text
             line.append(text)
         for key in spark_keys:
-            history = obj.client.get_metric_history(row.run.info.run_id, key.partition(".")[2])
+            history = obj.reader.get_metric_history(row.run.info.run_id, key.partition(".")[2])
             line.append(render.sparkline([m.value for m in history]))
         cells.append(line)
     if output == "md":
@@ -439,7 +439,7 @@ def _best_children(found: Sequence[Any], order: str, columns: Sequence[str], out
     parents = {}
     for s in sweeps:
         try:
-            parents[s.parent_id] = obj.client.get_run(s.parent_id).info.run_name
+            parents[s.parent_id] = obj.reader.get_run(s.parent_id).info.run_name
         except Exception:  # noqa: BLE001 - a parent that is gone: show its id
             parents[s.parent_id] = s.parent_id[:8]
     best_runs = [s.best for s in sweeps if s.best is not None]

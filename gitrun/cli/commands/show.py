@@ -11,6 +11,7 @@ from gitrun.cli import render
 from gitrun.cli.commands.artifacts import fmt_size
 from gitrun.cli.commands.runs import run_json
 from gitrun.cli.context import cli_context
+from gitrun.core.records.text import readable
 
 
 def details_json(details: Any, summaries: dict[str, Any]) -> dict[str, Any]:
@@ -73,8 +74,8 @@ def show(run: str, as_json: bool) -> int:
     from gitrun.tracking import histories
 
     obj = cli_context()
-    details = det.run_details(obj.client.store, obj.run_id(run))
-    series = {k: histories.history(obj.client, details.run, k) for k in sorted(details.run.data.metrics)}
+    details = det.run_details(obj.reader.store, obj.run_id(run))
+    series = {k: histories.history(obj.reader, details.run, k) for k in sorted(details.run.data.metrics)}
     summaries = {k: s for k, h in series.items() if (s := histories.summarize(k, h)) is not None}
     if as_json:
         render.write_json(details_json(details, summaries))
@@ -119,9 +120,14 @@ def _print(obj: Any, details: Any, summaries: dict[str, Any], curves: dict[str, 
         click.echo(f"Code: {state.describe()} on {branch}")
         for label in ("changed", "deleted"):
             for path in details.code.get(label) or []:
-                click.echo(f"  {label:<8} {render.display_text(path)}")
+                click.echo(f"  {label:<8} {render.display_text(readable(path))}")
         for item in details.code.get("skipped") or []:
-            path, reason = render.display_text(item.get("path")), render.display_text(item.get("reason"))
+            if not isinstance(item, dict):
+                continue  # a damaged or crafted record
+            path, reason = (
+                render.display_text(readable(item.get("path"))),
+                render.display_text(item.get("reason")),
+            )
             click.echo(f"  skipped  {path} ({reason})")
     else:
         click.echo("Code: (not recorded)")
@@ -198,7 +204,7 @@ def _metrics(summaries: dict[str, Any], curves: dict[str, list[float]], color: b
 
 
 def _relatives(obj: Any, details: Any) -> None:
-    client = obj.client
+    client = obj.reader
     if details.parent_run_id:
         try:
             parent = client.get_run(details.parent_run_id)

@@ -14,7 +14,8 @@ object) override the file.
 Credentials never go into the file: an option whose name contains a credential
 word (see :data:`SECRET_WORDS`; names are split into words at ``_``, ``-``, ``.``
 and camelCase boundaries, nested mappings included) and a URL with a
-``user:password@`` part are refused with an error saying where credentials come
+``user:password@`` part, as the remote or as any option value (``endpoint_url``,
+proxy URLs, in lists too), are refused with an error saying where credentials come
 from instead (``AWS_*`` variables, ``GOOGLE_APPLICATION_CREDENTIALS``, fsspec's
 ``FSSPEC_<PROTOCOL>_<OPTION>`` variables or config files).  The one exception is
 ``token`` set to one of gcsfs's credential *modes* (:data:`TOKEN_MODES`), which
@@ -60,6 +61,23 @@ SECRET_WORDS = frozenset(
         "cookie",
         "cookies",
         "connection",  # Azure connection strings embed the account key
+        # Words people (and libraries) run together: apikey, accessKey, sessiontoken...
+        "apikey",
+        "apikeys",
+        "accesskey",
+        "secretkey",
+        "privatekey",
+        "sessiontoken",
+        "accesstoken",
+        "refreshtoken",
+        "authtoken",
+        "idtoken",
+        "sastoken",
+        "clientsecret",
+        "passphrase",
+        "passwords",
+        "pw",
+        "bearer",
     }
 )
 """Words that mark an option name as a credential (``key``, ``aws_secret_access_key``,
@@ -73,7 +91,7 @@ CREDENTIALS_HINT = (
     "fsspec's FSSPEC_<PROTOCOL>_<OPTION> variables) or GITRUN_ARTIFACT_STORE_OPTIONS"
 )
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
-_USERINFO = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://[^/]*@")
+_USERINFO = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://[^/?#]*@")
 
 
 @dataclass(frozen=True)
@@ -100,7 +118,8 @@ def _words(name: str) -> list[str]:
 
 
 def credential_options(options: Mapping[str, Any], prefix: str = "") -> list[str]:
-    """The (dotted) names of options that look like credentials."""
+    """The (dotted) names of options that look like credentials, or whose value is (or
+    holds) a URL with a user name or password (an endpoint, a proxy)."""
     found = []
     for name, value in options.items():
         dotted = f"{prefix}{name}"
@@ -109,7 +128,17 @@ def credential_options(options: Mapping[str, Any], prefix: str = "") -> list[str
             found.append(dotted)
         elif isinstance(value, Mapping):
             found += credential_options(value, f"{dotted}.")
+        elif _holds_userinfo(value):
+            found.append(dotted)
     return found
+
+
+def _holds_userinfo(value: Any) -> bool:
+    if isinstance(value, str):
+        return _USERINFO.match(value.strip()) is not None
+    if isinstance(value, (list, tuple)):
+        return any(_holds_userinfo(v) or (isinstance(v, Mapping) and credential_options(v)) for v in value)
+    return False
 
 
 def check_remote(url: str, options: Mapping[str, Any], where: str) -> None:
@@ -207,6 +236,25 @@ def load_config(
     if remote is None:
         return ArtifactConfig(None, {}, "not configured")
     return ArtifactConfig(remote, options, source)
+
+
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?\Z")
+_BOOLEANS = {"true": True, "false": False, "yes": True, "no": False, "on": True, "off": False}
+
+
+def typed_value(text: str) -> Any:
+    """An option value typed on a command line, with its YAML type: ``false`` is a
+    boolean (s3fs reads the string ``"false"`` as true), ``10`` an integer, ``0.5`` a
+    float; anything else (``0755``, URLs, names) stays text."""
+    stripped = text.strip()
+    if stripped.lower() in _BOOLEANS:
+        return _BOOLEANS[stripped.lower()]
+    if _NUMBER.match(stripped):
+        number = float(stripped)
+        if "." not in stripped and "e" not in stripped.lower():
+            return int(stripped)
+        return number
+    return text
 
 
 def save_remote(

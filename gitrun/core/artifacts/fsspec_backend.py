@@ -229,6 +229,43 @@ class FsspecBackend:
     def iter_keys(self, prefix: str) -> Iterator[str]:
         yield from self._list(prefix)
 
+    def abort_abandoned_uploads(self, older_than: float) -> int:
+        """Abort multipart uploads below this store started more than ``older_than``
+        seconds ago (a killed upload leaves its parts, billed, forever).  S3 only.
+
+        Returns:
+            How many uploads were aborted.
+        """
+        if not self._protocols & {"s3", "s3a"} or not self._root:
+            return 0
+        import datetime
+
+        bucket, _, prefix = self._root.partition("/")
+        cutoff = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=older_than)
+        aborted = 0
+        markers: dict[str, str] = {}
+        with store_errors(self._url, "listing unfinished uploads"):
+            while True:
+                listing = self._fs.call_s3(
+                    "list_multipart_uploads", Bucket=bucket, Prefix=f"{prefix}/" if prefix else "", **markers
+                )
+                for upload in listing.get("Uploads", []):
+                    started = upload.get("Initiated")
+                    if isinstance(started, datetime.datetime) and started <= cutoff:
+                        self._fs.call_s3(
+                            "abort_multipart_upload",
+                            Bucket=bucket,
+                            Key=upload["Key"],
+                            UploadId=upload["UploadId"],
+                        )
+                        aborted += 1
+                if not listing.get("IsTruncated"):
+                    return aborted
+                markers = {
+                    "KeyMarker": listing.get("NextKeyMarker", ""),
+                    "UploadIdMarker": listing.get("NextUploadIdMarker", ""),
+                }
+
 
 def prefer_one_listing(first_folder_keys: int, folders: int, folders_left: int) -> bool:
     """Whether one listing of the common folder costs fewer requests than

@@ -16,6 +16,7 @@ Pass ``fsync=True`` to flush every blob (and its folder) before publishing.
 from __future__ import annotations
 
 import errno
+import fcntl
 import io
 import os
 import secrets
@@ -51,6 +52,7 @@ class StagedFile:
         self._backend = backend
         self.path = path
         self.file: io.FileIO = open(path, "xb", buffering=0)
+        lock_temp(self.file)
 
     def write(self, data: memoryview, /) -> int:
         with store_errors(self._backend.url, "writing a staging file"):
@@ -63,8 +65,11 @@ class StagedFile:
         Returns:
             True if ``key`` was created, False if it already existed.
         """
-        self.file.close()
-        return self._backend.publish(self.path, key)
+        try:
+            # Published while still open, so still locked: gc never takes it for a leftover.
+            return self._backend.publish(self.path, key)
+        finally:
+            self.file.close()
 
     def close(self) -> None:
         self.file.close()
@@ -123,6 +128,27 @@ class LocalBackend:
             folder.mkdir(parents=True, exist_ok=True)
             return StagedFile(self, folder / f"{layout.TEMP_PREFIX}{secrets.token_hex(8)}")
 
+    def sweep_staging(self, min_age: float) -> int:
+        """Remove staging files of dead writers (unlocked, older than ``min_age`` s)."""
+        import time
+
+        removed = 0
+        try:
+            names = os.listdir(self.root / layout.STAGING)
+        except OSError:
+            return 0
+        now = time.time()
+        for name in names:
+            path = self.root / layout.STAGING / name
+            try:
+                old = now - path.stat().st_mtime > min_age
+            except OSError:
+                continue
+            if name.startswith(layout.TEMP_PREFIX) and old and not temp_in_use(path):
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
     def publish(self, temp: Path, key: str) -> bool:
         """Move the complete file ``temp`` (inside the store) to ``key``."""
         dest = self.path(key)
@@ -159,11 +185,12 @@ class LocalBackend:
                     open(local_path, "rb", buffering=0) as src,
                     open(temp, "xb", buffering=0) as dst,
                 ):
+                    lock_temp(dst)
                     _copy(src, dst, on_progress)
+                    return self.publish(temp, key)  # still locked: see lock_temp
             except BaseException:
                 temp.unlink(missing_ok=True)
                 raise
-        return self.publish(temp, key)
 
     def put_bytes(self, key: str, data: bytes) -> bool:
         dest = self.path(key)
@@ -175,11 +202,12 @@ class LocalBackend:
             temp = dest.parent / f"{layout.TEMP_PREFIX}{secrets.token_hex(8)}"
             try:
                 with open(temp, "xb", buffering=0) as dst:
+                    lock_temp(dst)
                     write_all(dst, memoryview(data))
+                    return self.publish(temp, key)  # still locked: see lock_temp
             except BaseException:
                 temp.unlink(missing_ok=True)
                 raise
-        return self.publish(temp, key)
 
     def touch(self, key: str) -> None:
         """Mark the blob under ``key`` as just used (see ``gitrun gc``'s grace period)."""
@@ -211,6 +239,29 @@ class LocalBackend:
             relative = Path(folder).relative_to(self.root).as_posix()
             for name in files:
                 yield name if relative == "." else f"{relative}/{name}"
+
+
+def lock_temp(file: io.FileIO) -> None:
+    """Lock a temporary file for as long as it is open: ``gitrun gc`` removes only
+    temporary files whose lock it can take (their writer is gone), whatever their age."""
+    fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def temp_in_use(path: Path) -> bool:
+    """Whether a live writer holds the temporary file at ``path`` (see :func:`lock_temp`)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return False
 
 
 def _touch(path: Path) -> None:

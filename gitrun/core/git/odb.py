@@ -8,7 +8,7 @@ import threading
 import time
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from gitrun.core.git import fs
@@ -63,6 +63,12 @@ class ObjectDatabase:
         self._freshened_packs: set[str] = set()
         self._unreadable_packs: set[str] = set()
         self._tracked = threading.local()
+        self.write_hooks: list[Callable[[Oid, bytes, bytes], None]] = []
+        """Called with ``(oid, kind, data)`` for every object written (even one already
+        there): the record store keeps them to write back what a concurrent prune deletes."""
+        self.missing_hooks: list[Callable[[Oid], tuple[bytes, bytes] | None]] = []
+        """Asked for ``(kind, data)`` of an object that is not found, before giving up (the
+        record store writes back an object this process wrote and a prune deleted)."""
 
     # -- writing -----------------------------------------------------------------
 
@@ -84,6 +90,8 @@ class ObjectDatabase:
         if stack:
             for written in stack:
                 written.add(oid)
+        for hook in self.write_hooks:
+            hook(oid, kind, data)
         if oid in self._known:
             return oid
         path = os.path.join(self.objects_dir, oid[:2], oid[2:])
@@ -147,6 +155,20 @@ class ObjectDatabase:
                     self._freshened_packs.add(pack.path)
                 return True
         return False
+
+    def present(self, oid: Oid) -> bool:
+        """Whether ``oid`` is on disk now (loose, packed or in an alternate), ignoring
+        every cache: a concurrent ``git gc --prune=now`` may have deleted what this
+        process wrote."""
+        return self._present(oid)
+
+    def forget(self, oids: Iterable[Oid]) -> None:
+        """Forget having written ``oids``, so that writing them again really writes them."""
+        with self._lock:
+            for oid in oids:
+                self._known.discard(oid)
+                if self._cache.pop(oid, None) is not None:
+                    self._cache_size = sum(len(v[1]) for v in self._cache.values())
 
     def _remember_known(self, oid: Oid) -> None:
         # Objects this process wrote or found: writing them again needs no system call.
@@ -219,6 +241,10 @@ class ObjectDatabase:
         if hit is not None:
             return hit
         found = self._read_uncached(oid)
+        for hook in self.missing_hooks if found is None else ():
+            found = hook(oid)
+            if found is not None:
+                break
         if found is None:
             raise ResourceDoesNotExist(f"git object {oid} is missing from {self.objects_dir}")
         self._remember(oid, found)

@@ -106,7 +106,18 @@ class PackFile:
         offset = self.index.find(oid)
         if offset is None:
             return None
-        return self._read_at(offset, resolve_ref)
+        try:
+            return self._read_at(offset, resolve_ref)
+        except CorruptObject as exc:
+            raise CorruptObject(
+                f"git object {oid.hex()} in {self.path} (offset {offset}): {exc.message}"
+            ) from None
+        except (zlib.error, IndexError, ValueError, struct.error) as exc:
+            # A damaged pack: say which object and which pack, not a bare zlib message.
+            raise CorruptObject(
+                f"git object {oid.hex()} in {self.path} (offset {offset}) is damaged: {exc}; "
+                "`git fsck` tells more, a clone or `git fetch` from another copy repairs it"
+            ) from None
 
     def _read_at(self, offset: int, resolve_ref: Callable[[bytes], tuple[int, bytes]]) -> tuple[int, bytes]:
         # Iterative: collect the delta chain down to its base, then apply upward.

@@ -29,9 +29,27 @@ _BUSY_CODES = frozenset((5, 6))  # SQLITE_BUSY, SQLITE_LOCKED
 _UNAVAILABLE_CODES = frozenset((3, 8, 10, 13, 14, 23))  # PERM, READONLY, IOERR, FULL, CANTOPEN, AUTH
 
 
+# SQLite limits a query can hit (joins, terms, expression depth, pattern size...): the
+# query is at fault, not the file.
+_QUERY_LIMITS = (
+    "too many",
+    "at most",
+    "too large",
+    "too big",
+    "too complex",
+    "too deep",
+    "parser stack overflow",
+    "expression tree",
+)
+
+
 def classify(exc: sqlite3.Error) -> str:
-    """``"busy"``, ``"unavailable"`` (cannot use the file) or ``"corrupt"`` (rebuild it)."""
+    """``"busy"``, ``"unavailable"`` (cannot use the file), ``"query"`` (the query is
+    beyond SQLite's limits: the file is fine) or ``"corrupt"`` (rebuild it)."""
     code = getattr(exc, "sqlite_errorcode", None)
+    text = str(exc).lower()
+    if (code is None or code & 0xFF in (1, 18)) and any(limit in text for limit in _QUERY_LIMITS):
+        return "query"
     if code is not None:
         primary = code & 0xFF
         if primary in _BUSY_CODES:
@@ -39,7 +57,6 @@ def classify(exc: sqlite3.Error) -> str:
         if primary in _UNAVAILABLE_CODES:
             return "unavailable"
         return "corrupt"
-    text = str(exc).lower()
     if "locked" in text or "busy" in text:
         return "busy"
     if any(word in text for word in ("readonly", "unable to open", "disk i/o", "full", "permission")):

@@ -26,7 +26,13 @@ from gitrun.core.index.database import MEMORY, IndexDatabase, classify
 from gitrun.core.index.query import ExperimentSearch, RunSearch
 from gitrun.core.index.rows import IndexedExperiment, IndexedRun
 from gitrun.core.records.store import RecordStore
-from gitrun.errors import GitrunError, InvalidRecord
+from gitrun.errors import (
+    DamagedRecordWarning,
+    GitrunError,
+    InvalidParameterValue,
+    InvalidRecord,
+    warn_always,
+)
 
 T = TypeVar("T")
 INDEX_FILE = "index.sqlite"
@@ -51,6 +57,22 @@ def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
             conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+_SHOWN_DAMAGED = 5
+
+
+def _warn_damaged(damaged: dict[str, str]) -> None:
+    """One warning per damaged run (a few at most), on every search: never forgotten."""
+    items = sorted(damaged.items())
+    for run_id, reason in items[:_SHOWN_DAMAGED]:
+        warn_always(f"gitrun: search leaves out run {run_id}: {reason}", DamagedRecordWarning)
+    if len(items) > _SHOWN_DAMAGED:
+        warn_always(
+            f"gitrun: search leaves out {len(items) - _SHOWN_DAMAGED} more run(s) whose record "
+            "cannot be read",
+            DamagedRecordWarning,
+        )
 
 
 class RunIndex:
@@ -121,6 +143,12 @@ class RunIndex:
                 self._use_memory(exc)
             except sqlite3.Error as exc:
                 kind = classify(exc)
+                if kind == "query":
+                    # The user's filter, not the index: say so, and keep the index.
+                    raise InvalidParameterValue(
+                        f"the search is too complex for the index ({exc}); use fewer filter clauses "
+                        "(each metrics./params./tags. condition joins one table; SQLite allows 64)"
+                    ) from None
                 if kind == "busy":
                     raise GitrunError(
                         f"the search index {self.path} stayed locked by another process; try again, or "
@@ -177,16 +205,21 @@ class RunIndex:
         )
         offset = paging.decode_token(page_token, key)
 
+        damaged: dict[str, str] = {}
+
         def run(conn: sqlite3.Connection) -> list[Any]:
             self._update(conn)
             if self._tip != self._plans_tip or len(self._plans) > 256:
                 self._plans.clear()
                 self._plans_tip = self._tip
             with _snapshot(conn):
+                damaged.update(sync.damaged_runs(conn))
                 return run_query.fetch_runs(conn, search, limit + 1, offset, self._plans, make)
 
         with self._lock:
             found = self._guarded(run)
+        if damaged:
+            _warn_damaged(damaged)
         token = paging.encode_token(offset + limit, key) if len(found) > limit else None
         return Page(found[:limit], token)
 

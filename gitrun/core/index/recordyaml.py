@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from gitrun.core.records import yamlfmt
+from gitrun.core.records.text import has_surrogates
 from gitrun.errors import InvalidRecord
 
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_./\-]*\Z")
@@ -68,13 +69,20 @@ def load(data: bytes, where: str) -> Any:
         return yamlfmt.load(data, where)
 
 
+def _quoted(token: str) -> str:
+    """A JSON-quoted string; YAML-only escapes and lone surrogates (which JSON accepts
+    and YAML refuses) are left to the safe loader, so both readers agree."""
+    if "\\x" in token:
+        raise _Unsupported
+    value = json.loads(token)
+    if not isinstance(value, str) or ("\\u" in token and has_surrogates(value)):
+        raise _Unsupported
+    return value
+
+
 def _key(token: str) -> str:
     if token.startswith('"'):
-        if "\\x" in token:
-            raise _Unsupported
-        key = json.loads(token)
-        assert isinstance(key, str)
-        return key
+        return _quoted(token)
     if token.lower() in _RESERVED:
         raise _Unsupported
     return token
@@ -90,7 +98,10 @@ def _keys(tokens: Iterable[str]) -> list[str]:
         joined = ",".join(out[i] for i in quoted)
         if "\\x" in joined:
             raise _Unsupported
-        for i, value in zip(quoted, json.loads(f"[{joined}]"), strict=True):
+        values = json.loads(f"[{joined}]")
+        if "\\u" in joined and any(has_surrogates(value) for value in values):
+            raise _Unsupported
+        for i, value in zip(quoted, values, strict=True):
             out[i] = value
     return out
 
@@ -123,7 +134,10 @@ def load_latest(data: bytes, where: str) -> dict[str, float]:
             return out
     except (_Unsupported, ValueError):
         pass
-    return {str(k): float(v["value"]) for k, v in _mapping(data, where).items()}
+    try:
+        return {str(k): float(v["value"]) for k, v in _mapping(data, where).items()}
+    except (TypeError, KeyError, ValueError):
+        raise InvalidRecord(f"{where}: every metric needs a numeric latest value") from None
 
 
 def load_top_scalars(data: bytes, where: str) -> dict[str, Any]:
@@ -190,9 +204,9 @@ def _scalar(token: str) -> Any:
     first = token[:1]
     if first == '"':
         # JSON's escapes are a subset of YAML's double-quoted ones, except \x.
-        if "\\x" in token or not token.endswith('"'):
+        if not token.endswith('"'):
             raise _Unsupported
-        return json.loads(token)
+        return _quoted(token)
     if first in _NUMERIC_START:
         if _INT.match(token):
             return int(token)
@@ -225,9 +239,7 @@ def _block(lines: list[str], pos: int, indent: int) -> tuple[Any, int]:
         if width > indent:
             raise _Unsupported  # deeper than any block the emitter writes here
         if quoted is not None:
-            if "\\x" in quoted:
-                raise _Unsupported
-            key = json.loads(quoted)
+            key = _quoted(quoted)
         elif plain.lower() in _RESERVED:
             raise _Unsupported
         else:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import sys
-import warnings
 from array import array
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -18,7 +17,8 @@ from typing import Any
 from gitrun.core.git.objects import Oid
 from gitrun.core.git.repo import Repository
 from gitrun.core.records import layout
-from gitrun.errors import GitrunError
+from gitrun.core.records.text import has_surrogates, printable
+from gitrun.errors import DamagedRecordWarning, GitrunError, InvalidRecord, warn_always
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +57,8 @@ class IndexedExperiment:
     tags: dict[str, str]
 
 
+RUN_STATUSES = frozenset({"RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"})
+
 RECORD_FILES = (
     layout.RUN_FILE,
     layout.METRICS_FILE,
@@ -88,10 +90,13 @@ def record_files(repo: Repository, tree: Oid) -> dict[str, bytes]:
 
 
 def parse_run(run_id: str, files: Mapping[str, bytes]) -> IndexedRun | None:
-    """A run from its record files; None (with a warning) if they cannot be used.
+    """A run from its record files; None for a directory that holds no run.
 
-    A run whose record is damaged is left out of searches rather than making every
-    search fail; ``gitrun show`` on it reports the problem.
+    Raises:
+        InvalidRecord: the record is damaged (unparsable YAML, wrongly typed fields,
+            text that is not valid Unicode, or a ``run_id`` other than its directory's).
+            Searches leave such a run out, with a warning on every search (see
+            :mod:`gitrun.core.index.sync`); ``gitrun show`` on it reports the problem.
     """
     ry = _recordyaml()
     where = f"run {run_id}"
@@ -104,48 +109,89 @@ def parse_run(run_id: str, files: Mapping[str, bytes]) -> IndexedRun | None:
         info = load(layout.RUN_FILE, ry.load_top_scalars)
         if not info:
             return None  # not a run directory (or an empty one): nothing to search
-        return IndexedRun(
+        _check_identity(run_id, info)
+        run = IndexedRun(
             run_id=run_id,  # the directory name: what the diff finds again later
-            experiment_id=str(info["experiment_id"]),
-            run_name=str(info.get("run_name") or ""),
-            status=str(info["status"]),
-            user_id=str(info.get("user_id") or "unknown"),
-            artifact_uri=str(info.get("artifact_uri") or f"runs:/{run_id}"),
-            lifecycle_stage=str(info.get("lifecycle_stage") or "active"),
+            experiment_id=_text(info["experiment_id"], "experiment_id"),
+            run_name=_text(info.get("run_name") or "", "run_name"),
+            status=_status(info["status"]),
+            user_id=_text(info.get("user_id") or "unknown", "user_id"),
+            artifact_uri=_text(info.get("artifact_uri") or f"runs:/{run_id}", "artifact_uri"),
+            lifecycle_stage=_text(info.get("lifecycle_stage") or "active", "lifecycle_stage"),
             # MLflow runs always have one; 0 keeps the column NOT NULL (see run_query).
             start_time=_int_or_none(info.get("start_time")) or 0,
             end_time=_int_or_none(info.get("end_time")),
-            params={str(k): str(v) for k, v in load(layout.PARAMS_FILE, ry.load_flat).items()},
-            tags={str(k): str(v) for k, v in load(layout.TAGS_FILE, ry.load_flat).items()},
+            params=_strings(load(layout.PARAMS_FILE, ry.load_flat), "params"),
+            tags=_strings(load(layout.TAGS_FILE, ry.load_flat), "tags"),
             metrics=load(layout.METRICS_FILE, ry.load_latest),
             inputs=tuple(
-                (str(p), str(e["digest"]), None) for p, e in load(layout.INPUTS_FILE, ry.load_mapping).items()
+                (_text(p, "input path"), _text(e["digest"], "input digest"), None)
+                for p, e in load(layout.INPUTS_FILE, ry.load_mapping).items()
             )
             + tuple(
-                (str(d["name"]), str(d["digest"]), None if d.get("context") is None else str(d["context"]))
+                (
+                    _text(d["name"], "dataset name"),
+                    _text(d["digest"], "dataset digest"),
+                    None if d.get("context") is None else _text(d["context"], "dataset context"),
+                )
                 for d in load(layout.DATASETS_FILE, ry.load_mapping).values()
             ),
             models=tuple(
-                (str(m["model_id"]), str(name))
+                (_text(m["model_id"], "model id"), _text(name, "model name"))
                 for name, m in load(layout.MODELS_FILE, ry.load_mapping).items()
                 if m.get("model_id")
             ),
         )
+    except InvalidRecord:
+        raise
     except (GitrunError, KeyError, TypeError, ValueError, AttributeError) as exc:
-        warnings.warn(
-            f"gitrun: search leaves out run {run_id}: its record cannot be read ({exc})", stacklevel=2
-        )
-        return None
+        raise InvalidRecord(f"its record cannot be read ({type(exc).__name__}: {exc})") from None
+    for key in run.metrics:
+        _text(key, "metric key")
+    return run
+
+
+def _check_identity(run_id: str, info: Mapping[str, Any]) -> None:
+    """A record copied (or crafted) under another run's path must not pass for it."""
+    recorded_id = info.get("run_id", run_id)
+    if str(recorded_id) != run_id:
+        raise InvalidRecord(f"its run.yaml names another run ({printable(str(recorded_id))!r})")
+
+
+def _text(value: Any, what: str) -> str:
+    """A scalar field as text; text that is not valid Unicode (SQLite refuses it) is damage.
+
+    (Both YAML readers refuse lone surrogates already: this is the last line.)"""
+    if type(value) is str:
+        if has_surrogates(value):
+            raise InvalidRecord(f"its {what} is not valid Unicode")
+        return value
+    if isinstance(value, (dict, list)):
+        raise InvalidRecord(f"its {what} is a {type(value).__name__}, not text")
+    return str(value)
+
+
+def _strings(data: Mapping[Any, Any], what: str) -> dict[str, str]:
+    if all(type(k) is str and type(v) is str for k, v in data.items()):
+        if has_surrogates("".join(data) + "".join(data.values())):
+            raise InvalidRecord(f"its {what} are not valid Unicode")
+        return dict(data)
+    return {_text(k, f"{what} key"): _text(v, f"{what} value") for k, v in data.items()}
+
+
+def _status(value: Any) -> str:
+    if value not in RUN_STATUSES:
+        raise InvalidRecord(f"its status {printable(str(value))!r} is not a run status")
+    return str(value)
 
 
 def read_run(repo: Repository, run_id: str, tree: Oid) -> IndexedRun | None:
-    """Read and parse one run directory (see :func:`parse_run`)."""
+    """Read and parse one run directory; None (with a warning) if it cannot be used."""
     try:
-        files = record_files(repo, tree)
+        return parse_run(run_id, record_files(repo, tree))
     except GitrunError as exc:
-        warnings.warn(f"gitrun: search leaves out run {run_id}: {exc}", stacklevel=2)
+        warn_always(f"gitrun: search leaves out run {run_id}: {exc.message}", DamagedRecordWarning)
         return None
-    return parse_run(run_id, files)
 
 
 def read_experiment(repo: Repository, experiment_id: str, blob: Oid) -> IndexedExperiment | None:
@@ -153,17 +199,21 @@ def read_experiment(repo: Repository, experiment_id: str, blob: Oid) -> IndexedE
     where = f"experiment {experiment_id}"
     try:
         data = _recordyaml().load(repo.read_blob(blob), where)
+        recorded_id = data.get("experiment_id", experiment_id)
+        if str(recorded_id) != experiment_id:
+            raise InvalidRecord(f"it names another experiment ({printable(str(recorded_id))!r})")
         return IndexedExperiment(
-            experiment_id=str(data.get("experiment_id", experiment_id)),
-            name=str(data["name"]),
-            artifact_location=str(data.get("artifact_location") or ""),
-            lifecycle_stage=str(data.get("lifecycle_stage") or "active"),
+            experiment_id=experiment_id,
+            name=_text(data["name"], "name"),
+            artifact_location=_text(data.get("artifact_location") or "", "artifact_location"),
+            lifecycle_stage=_text(data.get("lifecycle_stage") or "active", "lifecycle_stage"),
             creation_time=_int_or_none(data.get("creation_time")),
             last_update_time=_int_or_none(data.get("last_update_time")),
-            tags={str(k): str(v) for k, v in (data.get("tags") or {}).items()},
+            tags=_strings(data.get("tags") or {}, "tags"),
         )
     except (GitrunError, KeyError, TypeError, ValueError, AttributeError) as exc:
-        warnings.warn(f"gitrun: search leaves out experiment {experiment_id}: {exc}", stacklevel=2)
+        reason = exc.message if isinstance(exc, GitrunError) else f"{type(exc).__name__}: {exc}"
+        warn_always(f"gitrun: search leaves out experiment {experiment_id}: {reason}", DamagedRecordWarning)
         return None
 
 

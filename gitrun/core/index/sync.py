@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -193,8 +192,8 @@ class IndexWriter:
 
 def _record_files(
     repo: Repository, runs: list[tuple[str, Oid]]
-) -> Iterator[tuple[str, Oid, dict[str, bytes] | None]]:
-    """Each run's record files (None when unreadable): in bulk through git when many."""
+) -> Iterator[tuple[str, Oid, dict[str, bytes] | GitrunError]]:
+    """Each run's record files (or why they cannot be read): in bulk through git when many."""
     done = 0
     if len(runs) >= bulk.MIN_RUNS and bulk.available():
         try:
@@ -206,11 +205,26 @@ def _record_files(
             pass  # finish with gitrun's own reader
     for run_id, tree in runs[done:]:
         try:
-            files: dict[str, bytes] | None = rows.record_files(repo, tree)
+            files: dict[str, bytes] | GitrunError = rows.record_files(repo, tree)
         except GitrunError as exc:
-            warnings.warn(f"gitrun: search leaves out run {run_id}: {exc}", stacklevel=2)
-            files = None
+            files = exc
         yield run_id, tree, files
+
+
+DAMAGED_KEY = "damaged"
+"""The ``meta`` row listing the runs left out because their record cannot be read."""
+
+
+def damaged_runs(conn: sqlite3.Connection) -> dict[str, str]:
+    """``run_id -> reason`` of the runs the index left out (as of its tip)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (DAMAGED_KEY,)).fetchone()
+    if not row or not row[0]:
+        return {}
+    try:
+        found = json.loads(row[0])
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
 
 
 def _root_of(store: RecordStore, tip: Oid | None) -> Oid | None:
@@ -254,9 +268,18 @@ def apply(
     changes = list(changed_runs(repo, old_runs, new_runs))
     present = [(run_id, tree) for run_id, tree in changes if tree is not None]
     gone = [run_id for run_id, tree in changes if tree is None]
+    damaged = {} if stats.full else damaged_runs(conn)
+    for run_id, _tree in changes:
+        damaged.pop(run_id, None)
     batch: list[tuple[rows.IndexedRun, Oid]] = []
     for run_id, tree, files in _record_files(repo, present):
-        run = rows.parse_run(run_id, files) if files is not None else None
+        try:
+            if isinstance(files, GitrunError):
+                raise files
+            run = rows.parse_run(run_id, files)
+        except GitrunError as exc:
+            damaged[run_id] = exc.message
+            run = None
         if run is None:
             gone.append(run_id)  # unreadable now: whatever was indexed before goes too
             continue
@@ -269,5 +292,9 @@ def apply(
     stats.runs_written += len(batch)
     writer.remove_runs(gone)
     stats.runs_removed = len(gone)
+    conn.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+        (DAMAGED_KEY, json.dumps(damaged, sort_keys=True)),
+    )
     conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('tip', ?)", (tip,))
     return stats

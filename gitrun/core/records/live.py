@@ -7,7 +7,8 @@ is in the writer's journal at once, though: watching a live run (``gitrun metric
 replayed: a journal is only read, and a record half-written is invisible (its length
 is written last).  Each chunk's points are the whole chunk as its writer holds it
 (a writer journals every point of a chunk it fills), so where git already has a chunk
-the journal's copy is the same points or more.
+the journal's copy is the same points or more.  A journal started by rotation holds
+a chunk's points from its position ``at`` on (those before are in git).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ class LiveChunk:
     steps: list[int] = field(default_factory=list)
     timestamps: list[int] = field(default_factory=list)
     values: list[float] = field(default_factory=list)
+    at: int = 0
+    """How many of the chunk's points come before these (in git already)."""
 
 
 def live_chunks(journal_dir: str, run_id: str, key: str) -> dict[str, LiveChunk]:
@@ -38,9 +41,9 @@ def live_chunks(journal_dir: str, run_id: str, key: str) -> dict[str, LiveChunk]
         if not name.endswith(".jnl"):
             continue
         try:
-            _writer, _flushed, records = jnl.read_records(os.path.join(journal_dir, name))
+            contents = jnl.read_records(os.path.join(journal_dir, name))
             handles: dict[int, LiveChunk] = {}
-            for _offset, kind, payload in records:
+            for _offset, kind, payload in contents.records:
                 if kind == jnl.POINT:
                     chunk = handles.get(payload[0])
                     if chunk is not None:
@@ -48,7 +51,7 @@ def live_chunks(journal_dir: str, run_id: str, key: str) -> dict[str, LiveChunk]
                         chunk.timestamps.append(payload[2])
                         chunk.values.append(payload[3])
                 elif kind == jnl.CHUNK and payload.get("run") == run_id and payload.get("key") == key:
-                    chunk = LiveChunk()
+                    chunk = LiveChunk(at=int(payload.get("at") or 0))
                     handles[int(payload["h"])] = chunk
                     found[str(payload["chunk"])] = chunk
         except (OSError, ValueError, KeyError, TypeError):
@@ -72,7 +75,18 @@ def series_with_live_points(store: RecordStore, run_id: str, key: str) -> LiveCh
     """The committed series plus what live writers journaled since, chunks in name order
     (as ``metric_history`` orders them); a chunk's longer copy wins."""
     chunks = committed_chunks(store, run_id, key)
-    for name, chunk in live_chunks(os.path.join(store.repo.gitrun_dir, "journal"), run_id, key).items():
+    for name, journaled in live_chunks(os.path.join(store.repo.gitrun_dir, "journal"), run_id, key).items():
+        chunk = journaled
+        if journaled.at:
+            base = chunks.get(name)
+            if base is None or len(base.values) < journaled.at:
+                continue  # git does not have the points before these yet: read them next time
+            at = journaled.at
+            chunk = LiveChunk(
+                base.steps[:at] + journaled.steps,
+                base.timestamps[:at] + journaled.timestamps,
+                base.values[:at] + journaled.values,
+            )
         if name not in chunks or len(chunk.values) > len(chunks[name].values):
             chunks[name] = chunk
     out = LiveChunk()

@@ -52,6 +52,9 @@ class PendingRun:
     files: dict[str, FileValue] = field(default_factory=dict)
     maps: dict[str, dict[str, Any]] = field(default_factory=dict)
     dirty: set[str] = field(default_factory=set)
+    overwrite: bool = False
+    """The run's tree in git cannot be read (recovery rebuilds it from a journal): the
+    next commit replaces it instead of merging with it."""
 
     @property
     def deleted(self) -> bool:

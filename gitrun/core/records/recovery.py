@@ -4,33 +4,71 @@ A journal whose ``flock`` can be taken belongs to a dead process.  Its records a
 replayed on top of what that process had already committed, and the runs it owned
 that are still RUNNING are marked KILLED, with everything they logged.
 
-Replay is idempotent: metric points are matched to chunks by name, and the points a
-chunk already holds in git are skipped; other records are replayed only after the
-journal's "flushed" mark.
+Replay is idempotent: metric points are matched to chunks by name (and by their
+position in the chunk, ``at``, for a journal that replaced a longer one), and the
+points a chunk already holds in git are skipped; other records are replayed only
+after the journal's "flushed" mark.
+
+Three rules keep recovery from doing harm:
+
+* **Never stale**: a replayed tag, info field or artifact entry never overwrites a
+  value another writer committed after the dead process logged it (journal records
+  carry their time; the history of the records ref says when each key last changed,
+  leaving out the dead writer's own commits and what it had already seen).
+* **Never blocking**: a journal that cannot be read whole (zero-filled, truncated, a
+  record that is not JSON) is replayed as far as it can be read and then moved to
+  ``journal/damaged/`` with a warning; a run that cannot be replayed (its record in
+  git is damaged) does not stop the others; errors that may pass (a full disk, a
+  locked ref) leave the journal for the next attempt.  :func:`recover` itself never
+  raises.
+* **Never lost**: a run whose tree in git cannot be read (objects deleted by a
+  concurrent prune) is rebuilt from the journal when the journal still holds it.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
+from gitrun.core.git.objects import Oid
 from gitrun.core.records import journal as jnl
 from gitrun.core.records import layout, series
-from gitrun.core.records.pending import Chunk, PendingRun
-from gitrun.core.records.store import RecordStore
-from gitrun.core.records.writer import RecordWriter
-from gitrun.errors import GitrunError
+from gitrun.core.records.pending import PendingRun
+from gitrun.core.records.store import ObjectsRemoved, RecordStore
+from gitrun.core.records.writer import WRITER_TRAILER, RecordWriter
+from gitrun.errors import (
+    DamagedRecordWarning,
+    GitrunError,
+    RefConflict,
+    StoreUnavailable,
+    warn_always,
+)
 
 _ABANDONED_NEW_SECONDS = 60
+_LOCK_RETRIES = 40  # 2 s
+DAMAGED_DIR = "damaged"
+"""Where journals that could not be replayed whole are kept (``journal/damaged/``)."""
+_MAX_WALK = 10_000
+"""Most commits of the records ref read to find values committed after a journal's."""
+# Transient: the journal stays and the next gitrun command tries again (ObjectsRemoved:
+# a concurrent prune deleted objects the commit needed, which this process did not write).
+_RETRY = (StoreUnavailable, RefConflict, ObjectsRemoved, OSError)
+"""Errors that may pass (full disk, read-only mount, busy ref): try again next time."""
 
 
 def recover(store: RecordStore) -> list[str]:
-    """Replay every dead journal of this repository; returns the runs touched."""
+    """Replay every dead journal of this repository; returns the runs touched.
+
+    Never raises: a journal that cannot be recovered now is reported (warning) and left
+    for the next attempt, or moved aside when it is damaged.
+    """
     folder = os.path.join(store.repo.gitrun_dir, "journal")
     try:
         names = sorted(os.listdir(folder))
-    except FileNotFoundError:
+    except OSError:
         return []
     touched: list[str] = []
     for name in names:
@@ -40,15 +78,37 @@ def recover(store: RecordStore) -> list[str]:
             continue
         if not name.endswith(".jnl"):
             continue
-        fd = jnl.try_lock_dead(path)
+        fd = _lock_dead(path)
         if fd is None:
             continue
         try:
-            touched += _replay(store, path)
-            os.unlink(path)
+            touched += _recover_one(store, path)
+        except _RETRY as exc:
+            message = exc.message if isinstance(exc, GitrunError) else str(exc)
+            warn_always(
+                f"gitrun: could not recover the journal {path} of a dead process yet ({message}); "
+                "it is kept and tried again by the next gitrun command",
+                DamagedRecordWarning,
+            )
+        except Exception as exc:  # noqa: BLE001 - one bad journal must never stop gitrun
+            _quarantine(path, [f"recovery failed: {type(exc).__name__}: {exc}"], replayed=False)
         finally:
             os.close(fd)
     return touched
+
+
+def _lock_dead(path: str) -> int | None:
+    """The lock of a dead process's journal.  A process killed while it was starting a
+    child (between vfork and exec) leaves that child sharing its memory, and so its
+    journal's lock, for a moment: when the journal's owner is gone, wait for it."""
+    fd = jnl.try_lock_dead(path)
+    if fd is None and jnl.owner_gone(path):
+        for _ in range(_LOCK_RETRIES):
+            time.sleep(0.05)
+            fd = jnl.try_lock_dead(path)
+            if fd is not None:
+                break
+    return fd
 
 
 def _remove_abandoned(path: str) -> None:
@@ -59,101 +119,334 @@ def _remove_abandoned(path: str) -> None:
             if fd is not None:
                 os.unlink(path)
                 os.close(fd)
-    except FileNotFoundError:
+    except OSError:
         pass
 
 
-def _replay(store: RecordStore, path: str) -> list[str]:
-    _writer_id, flushed, records = jnl.read_records(path)
-    writer = RecordWriter(store, flush_interval=0, use_journal=False)
-    owned: set[str] = set()
-    chunks: dict[int, tuple[PendingRun, str, Chunk]] = {}
-    skip: dict[int, int] = {}
-    for offset, kind, payload in records:
-        if kind == jnl.POINT:
-            handle, step, timestamp, value = payload
-            target = chunks.get(handle)
-            if target is None:
+def _quarantine(path: str, reasons: list[str], *, replayed: bool) -> None:
+    folder = os.path.join(os.path.dirname(path), DAMAGED_DIR)
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    target = os.path.join(folder, f"{os.path.basename(path)}.{stamp}")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        os.replace(path, target)
+        kept = f"kept as {target}"
+    except OSError as exc:
+        kept = f"could not be moved aside ({exc.strerror})"
+    what = "what could be read was replayed" if replayed else "nothing was replayed"
+    warn_always(
+        f"gitrun: the journal {os.path.basename(path)} of a dead process is damaged "
+        f"({'; '.join(reasons)}); {what}; {kept}",
+        DamagedRecordWarning,
+    )
+
+
+@dataclass
+class _RunLog:
+    """What one journal holds for one run."""
+
+    owned: bool = False
+    create: dict[str, Any] | None = None
+    bases: set[str] = field(default_factory=set)
+    chunks: list[tuple[int, str, str, int]] = field(default_factory=list)  # handle, key, name, at
+    changes: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)  # offset, kind, payload
+
+
+def _recover_one(store: RecordStore, path: str) -> list[str]:
+    contents = jnl.read_records(path)
+    logs, points, damage = _parse(contents)
+    end_ms = int(os.path.getmtime(path) * 1000)
+    replay = _Replay(store, contents, end_ms)
+    touched, failures = replay.run(logs, points)
+    reasons = damage.reasons + [f"run {run_id}: {why}" for run_id, why in failures]
+    if reasons:
+        if damage.skipped > len(damage.reasons):
+            reasons.append(f"{damage.skipped} record(s) skipped in all")
+        _quarantine(path, reasons, replayed=bool(touched))
+    else:
+        os.unlink(path)
+    return touched
+
+
+def _parse(contents: jnl.JournalContents) -> tuple[dict[str, _RunLog], dict[int, list[Any]], jnl.Damage]:
+    logs: dict[str, _RunLog] = {}
+    points: dict[int, list[Any]] = {}
+    damage = contents.damage
+    for offset, kind, payload in contents.records:
+        try:
+            if kind == jnl.POINT:
+                target = points.get(payload[0])
+                if target is not None:
+                    target.append(payload[1:])
                 continue
-            if skip.get(handle):
-                skip[handle] -= 1
+            run_id = payload["run"]
+            if not isinstance(run_id, str):
+                damage.add(f"a record naming no run at offset {offset}")
                 continue
-            run, key, chunk = target
+            log = logs.setdefault(run_id, _RunLog())
+            if kind == jnl.RUN:
+                log.owned = log.owned or bool(payload.get("owned"))
+                create = payload.get("create")
+                if isinstance(create, dict) and log.create is None:
+                    log.create = create
+                if isinstance(payload.get("base"), str):
+                    log.bases.add(payload["base"])
+            elif kind == jnl.CHUNK:
+                handle = int(payload["h"])
+                log.chunks.append(
+                    (handle, str(payload["key"]), str(payload["chunk"]), int(payload.get("at", 0)))
+                )
+                points[handle] = []
+            else:
+                log.changes.append((offset, kind, payload))
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            damage.add(f"an unusable record at offset {offset} ({type(exc).__name__})")
+    return logs, points, damage
+
+
+class _Replay:
+    def __init__(self, store: RecordStore, contents: jnl.JournalContents, end_ms: int) -> None:
+        self.store = store
+        self.contents = contents
+        self.end_ms = end_ms
+        self.writer = RecordWriter(store, flush_interval=0, use_journal=False)
+
+    def run(
+        self, logs: dict[str, _RunLog], points: dict[int, list[Any]]
+    ) -> tuple[list[str], list[tuple[str, str]]]:
+        failures: list[tuple[str, str]] = []
+        applied: list[str] = []
+        for run_id, log in logs.items():
+            try:
+                if self._apply(run_id, log, points):
+                    applied.append(run_id)
+            except _RETRY:
+                raise
+            except Exception as exc:  # noqa: BLE001 - one damaged run must not stop the others
+                self._forget(run_id)
+                failures.append((run_id, _reason(exc)))
+        try:
+            self.writer.flush()
+        except _RETRY:
+            raise
+        except Exception:  # noqa: BLE001 - find the run that cannot be committed, commit the rest
+            applied = self._flush_one_by_one(applied, failures)
+        return sorted(applied), failures
+
+    def _flush_one_by_one(self, run_ids: list[str], failures: list[tuple[str, str]]) -> list[str]:
+        done = []
+        for run_id in run_ids:
+            try:
+                self.writer.flush([run_id])
+                done.append(run_id)
+            except _RETRY:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                self._forget(run_id)
+                failures.append((run_id, _reason(exc)))
+        return done
+
+    def _forget(self, run_id: str) -> None:
+        run = self.writer._runs.pop(run_id, None)
+        if run is not None:
+            self.writer._dirty.discard(run)
+
+    def _load(self, run_id: str, log: _RunLog) -> tuple[PendingRun, bool] | None:
+        """The run to replay into, and whether its tree in git is unreadable (rebuild it)."""
+        path = layout.run_dir(run_id)
+        try:
+            entry = self.store.entry(path)
+            if entry is not None:
+                return self.writer._get(run_id), False
+            broken = False
+        except _RETRY:
+            raise
+        except GitrunError:
+            broken = True
+        if log.create is None:
+            if broken:
+                raise GitrunError("its record in git cannot be read and the journal cannot rebuild it")
+            return None  # never committed, nothing to create it from: nothing to replay
+        create = log.create
+        files = {k: (int(v[0]), Oid(v[1])) if v else None for k, v in dict(create.get("files") or {}).items()}
+        self.writer.create_run(run_id, dict(create["info"]), dict(create.get("tags") or {}), files)
+        run = self.writer._runs[run_id]
+        run.overwrite = broken
+        return run, broken
+
+    def _apply(self, run_id: str, log: _RunLog, points: dict[int, list[Any]]) -> bool:
+        loaded = self._load(run_id, log)
+        if loaded is None:
+            return False
+        run, rebuild = loaded
+        for handle, key, name, at in log.chunks:
+            self._replay_chunk(run, key, name, at, points.get(handle, []), rebuild)
+        flushed = self.contents.flushed
+        changes = [(o, k, p) for o, k, p in log.changes if rebuild or o >= flushed]
+        guard = _Guard(self.store, run_id, changes, self.contents.writer_id, log.bases)
+        for _offset, kind, payload in changes:
+            self._replay_change(run, kind, payload, guard)
+        if log.owned and run.info.get("status") == "RUNNING":
+            self.writer.update_info(run_id, {"status": "KILLED", "end_time": self.end_ms}, allow_deleted=True)
+        return True
+
+    def _replay_chunk(
+        self, run: PendingRun, key: str, name: str, at: int, found: list[Any], rebuild: bool
+    ) -> None:
+        writer = self.writer
+        chunk = writer._new_chunk(run, key, run.tails.get(key), name=name)
+        committed = 0
+        path = f"{layout.METRICS_DIR}/{layout.encode_key(key)}/{name}"
+        entry = None if rebuild or run.base is None else self.store.repo.lookup(run.base, path)
+        if entry is not None:
+            steps, timestamps, values = series.decode_chunk(self.store.repo.read_blob(entry.oid), path)
+            chunk.steps, chunk.timestamps, chunk.values = steps, timestamps, values
+            chunk.committed = committed = len(values)
+        elif at:
+            raise GitrunError(f"chunk {name} of {key!r}: its first {at} points are neither in git nor here")
+        fresh = found[max(0, committed - at) :]
+        for step, timestamp, value in fresh:
             chunk.steps.append(step)
             chunk.timestamps.append(timestamp)
             chunk.values.append(value)
             point = (step, timestamp, value)
             if key not in run.latest or point > run.latest[key]:
                 run.latest[key] = point
+        if fresh:
             writer._mark(run, layout.METRICS_FILE)
-        elif kind == jnl.RUN:
-            run_id = payload["run"]
-            if payload.get("owned"):
-                owned.add(run_id)
-            _open(writer, run_id, payload.get("create"))
-        elif kind == jnl.CHUNK:
-            _resume_chunk(writer, payload, chunks, skip)
-        elif offset >= flushed:
-            _replay_change(writer, kind, payload)
-    end_ms = int(os.path.getmtime(path) * 1000)
-    for run_id in owned:
-        live = writer._runs.get(run_id)
-        if live is not None and live.info.get("status") == "RUNNING":
-            writer.update_info(run_id, {"status": "KILLED", "end_time": end_ms}, allow_deleted=True)
-    touched = sorted(writer._runs)
-    writer.flush()
-    return touched
+
+    def _replay_change(self, run: PendingRun, kind: int, payload: dict[str, Any], guard: _Guard) -> None:
+        writer = self.writer
+        run_id = run.run_id
+        when = payload.get("t")
+        try:
+            if kind == jnl.PARAMS:
+                for key, value in dict(payload["params"]).items():
+                    try:
+                        writer.log_params(run_id, {str(key): str(value)})
+                    except GitrunError:
+                        pass  # params are write-once: a value committed first stays
+            elif kind == jnl.TAGS:
+                tags = {
+                    k: v for k, v in dict(payload["set"]).items() if guard.allows(layout.TAGS_FILE, k, when)
+                }
+                gone = [
+                    k for k in payload["delete"] if k in run.tags and guard.allows(layout.TAGS_FILE, k, when)
+                ]
+                if tags or gone:
+                    writer.set_tags(run_id, tags, gone)
+            elif kind == jnl.INFO:
+                fields = {
+                    k: v for k, v in dict(payload["info"]).items() if guard.allows(layout.RUN_FILE, k, when)
+                }
+                if fields:
+                    writer.update_info(run_id, fields, allow_deleted=True)
+            elif kind == jnl.FILES:
+                files = {k: (int(v[0]), Oid(v[1])) if v else None for k, v in dict(payload["files"]).items()}
+                writer.put_files(run_id, files)
+            elif kind == jnl.MAP:
+                name = str(payload["file"])
+                items = {k: v for k, v in dict(payload["set"]).items() if guard.allows(name, k, when)}
+                gone = [k for k in payload["delete"] if guard.allows(name, k, when)]
+                if items or gone:
+                    writer.update_map(run_id, name, items, gone)
+        except _RETRY:
+            raise
+        except GitrunError:
+            pass  # e.g. the run was deleted since: a later change by another writer wins
 
 
-def _open(writer: RecordWriter, run_id: str, create: dict[str, Any] | None) -> None:
-    if run_id in writer._runs:
-        return
+def _reason(exc: BaseException) -> str:
+    text = exc.message if isinstance(exc, GitrunError) else str(exc)
+    return f"{type(exc).__name__}: {text}" if not isinstance(exc, GitrunError) else text
+
+
+class _Guard:
+    """Which journal changes another writer overwrote later (they are not replayed).
+
+    Walks the records ref back from its tip over the commits made since the earliest
+    change to replay, skipping the dead writer's own commits (trailer) and stopping at
+    a state of the run that writer had loaded (it saw everything before).  The time of
+    the first commit found changing a key is when that key was last set by someone
+    else; a journal change older than that (by git's one-second resolution: a tie goes
+    to the committed value) is not replayed.
+    """
+
+    def __init__(
+        self,
+        store: RecordStore,
+        run_id: str,
+        changes: Iterable[tuple[int, int, dict[str, Any]]],
+        writer_id: str,
+        bases: set[str],
+    ) -> None:
+        self.later: dict[tuple[str, str], int] = {}
+        files = {layout.RUN_FILE, layout.TAGS_FILE}
+        times = []
+        for _offset, kind, payload in changes:
+            if kind in (jnl.TAGS, jnl.INFO, jnl.MAP) and isinstance(payload.get("t"), int):
+                times.append(payload["t"])
+                if kind == jnl.MAP:
+                    files.add(str(payload.get("file")))
+        if times:
+            self._walk(store, layout.run_dir(run_id), min(times) // 1_000_000_000, files, writer_id, bases)
+
+    def allows(self, name: str, key: Any, when: Any) -> bool:
+        last = self.later.get((name, str(key)))
+        if last is None or not isinstance(when, int):
+            return True
+        return last < when // 1_000_000_000
+
+    def _walk(
+        self, store: RecordStore, path: str, since: int, files: set[str], writer_id: str, bases: set[str]
+    ) -> None:
+        repo = store.repo
+        own = f"{WRITER_TRAILER}: {writer_id}" if writer_id else None
+        current = store.tip()
+        for _ in range(_MAX_WALK):
+            if current is None:
+                return
+            commit = repo.read_commit(current)
+            when = _commit_time(commit.committer)
+            if when < since:
+                return
+            here = _run_tree(repo, commit.tree, path)
+            if here is not None and here in bases:
+                return  # the dead writer had loaded this state: nothing older is later
+            parent = commit.parents[0] if commit.parents else None
+            if own is None or own not in commit.message:
+                before = _run_tree(repo, repo.read_commit(parent).tree, path) if parent else None
+                if here != before:
+                    self._note(store, before, here, files, when)
+            current = parent
+
+    def _note(
+        self, store: RecordStore, before: Oid | None, after: Oid | None, files: set[str], when: int
+    ) -> None:
+        repo = store.repo
+        old = repo.read_tree(before) if before else {}
+        new = repo.read_tree(after) if after else {}
+        for name in files:
+            a, b = old.get(name), new.get(name)
+            if (a.oid if a else None) == (b.oid if b else None):
+                continue
+            try:
+                va = store.load_yaml(a.oid, name) if a else {}
+                vb = store.load_yaml(b.oid, name) if b else {}
+            except GitrunError:
+                continue
+            for key in set(va) | set(vb):
+                if va.get(key) != vb.get(key) or (key in va) != (key in vb):
+                    self.later.setdefault((name, str(key)), when)
+
+
+def _run_tree(repo: Any, root: Oid, path: str) -> Oid | None:
+    entry = repo.lookup(root, path)
+    return entry.oid if entry is not None else None
+
+
+def _commit_time(person: str) -> int:
     try:
-        writer._get(run_id)
-    except GitrunError:
-        if create is None:
-            return
-        files = {k: (int(v[0]), v[1]) if v else None for k, v in create.get("files", {}).items()}
-        writer.create_run(run_id, create["info"], create.get("tags", {}), files)
-
-
-def _resume_chunk(
-    writer: RecordWriter,
-    payload: dict[str, Any],
-    chunks: dict[int, tuple[PendingRun, str, Chunk]],
-    skip: dict[int, int],
-) -> None:
-    run = writer._runs.get(payload["run"])
-    if run is None:
-        return
-    key, name = payload["key"], payload["chunk"]
-    chunk = writer._new_chunk(run, key, run.tails.get(key), name=name)
-    path = f"{layout.METRICS_DIR}/{layout.encode_key(key)}/{name}"
-    entry = writer.store.repo.lookup(run.base, path) if run.base else None
-    if entry is not None:
-        steps, timestamps, values = series.decode_chunk(writer.store.repo.read_blob(entry.oid), path)
-        chunk.steps, chunk.timestamps, chunk.values = steps, timestamps, values
-        chunk.committed = len(values)
-        skip[payload["h"]] = len(values)
-    chunks[payload["h"]] = (run, key, chunk)
-
-
-def _replay_change(writer: RecordWriter, kind: int, payload: dict[str, Any]) -> None:
-    run_id = payload.get("run", "")
-    if run_id not in writer._runs:
-        return
-    try:
-        if kind == jnl.PARAMS:
-            writer.log_params(run_id, payload["params"])
-        elif kind == jnl.TAGS:
-            tags = writer._runs[run_id].tags
-            writer.set_tags(run_id, payload["set"], [k for k in payload["delete"] if k in tags])
-        elif kind == jnl.INFO:
-            writer.update_info(run_id, payload["info"], allow_deleted=True)
-        elif kind == jnl.FILES:
-            files = {k: (int(v[0]), v[1]) if v else None for k, v in payload["files"].items()}
-            writer.put_files(run_id, files)
-        elif kind == jnl.MAP:
-            writer.update_map(run_id, payload["file"], payload["set"], payload["delete"])
-    except GitrunError:
-        pass  # a later change by another writer wins over a replayed one
+        return int(person.rsplit(" ", 2)[-2])
+    except (IndexError, ValueError):
+        return 0

@@ -13,17 +13,28 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from gitrun.core.git.identity import identity as _identity
 from gitrun.core.git.objects import MODE_BLOB, MODE_TREE, Commit, Oid, TreeEntry
 from gitrun.core.git.repo import Repository
 from gitrun.core.records import layout, yamlfmt
-from gitrun.errors import GitrunError, InvalidRecord, RefConflict
+from gitrun.core.records.writelog import write_log
+from gitrun.errors import (
+    DamagedRecordWarning,
+    GitrunError,
+    InvalidRecord,
+    RefConflict,
+    ResourceDoesNotExist,
+    storage_error,
+    warn_always,
+)
 
 MergeFn = Callable[[Repository, Oid | None, Oid, Oid], Oid]
 
 _MAX_ATTEMPTS = 200
+_PRUNE_RETRIES = 5
+T = TypeVar("T")
 _warned: set[Oid] = set()
 
 
@@ -72,6 +83,7 @@ class RecordStore:
         self.repo = repo
         self.ref = ref
         self._checked_tip: Oid | None = None
+        self._written = write_log(repo.odb)
 
     # -- reading ---------------------------------------------------------------------
 
@@ -83,6 +95,12 @@ class RecordStore:
     def _intact(self, tip: Oid | None) -> Oid | None:
         if tip is None or self.repo.odb.contains(tip):
             return tip
+        try:
+            # A commit this process wrote is written back from its write log by the read.
+            self.repo.read_commit(tip)
+            return tip
+        except GitrunError:
+            pass
         for older in self.repo.refs.reflog(self.ref):
             if older != tip and self.repo.odb.contains(older):
                 try:
@@ -107,7 +125,16 @@ class RecordStore:
         tip = tip if tip is not None else self.tip()
         if tip is None:
             return None
-        root = self.repo.read_commit(tip).tree
+        try:
+            root = self.repo.read_commit(tip).tree
+        except ResourceDoesNotExist as exc:
+            raise InvalidRecord(
+                f"the records commit {tip} ({self.ref}) is missing from {self.repo.common_dir} "
+                f"({exc.message}). A `git gc --prune=now` or `git prune --expire=now` running while gitrun "
+                "recorded can do this "
+                f"(git's documented unsafe case). Point the ref back at an earlier commit: `git reflog show "
+                f"{self.ref}`, then `git update-ref {self.ref} <commit>`"
+            ) from None
         if tip != self._checked_tip:
             self._check_schema(root)
             self._checked_tip = tip
@@ -138,7 +165,23 @@ class RecordStore:
         return data
 
     def blob_for(self, data: Mapping[str, Any]) -> Oid:
-        return self.repo.write_blob(yamlfmt.dump(data).encode())
+        text = yamlfmt.dump(data).encode()
+        return self.retrying(lambda: self.repo.write_blob(text), "write a record into")
+
+    def retrying(self, write: Callable[[], T], doing: str) -> T:
+        """``write()``, tried again when a concurrent ``git prune`` removed a folder or a
+        temporary object file under it; other ``OSError`` become gitrun errors."""
+        for attempt in range(_PRUNE_RETRIES):
+            last = attempt == _PRUNE_RETRIES - 1
+            try:
+                return write()
+            except FileNotFoundError as exc:
+                if last:
+                    raise storage_error(exc, f"{doing} {self.repo.common_dir}") from exc
+                self.repo.odb.forget(())  # its fan-out folders are made again
+            except OSError as exc:
+                raise storage_error(exc, f"{doing} {self.repo.common_dir}") from exc
+        raise AssertionError("unreachable")
 
     # -- writing ---------------------------------------------------------------------
 
@@ -151,7 +194,31 @@ class RecordStore:
         unless a merge with another writer's version was needed).  ``edit_objects``
         are further objects the edits need that were written before this call (the
         writer's new blobs and trees): they are checked to exist before the ref moves.
+
+        Raises:
+            NoSpace: the disk is full (or a quota or size limit was reached).
+            StoreUnavailable: the repository cannot be written (read-only...).
+            RefConflict: other writers kept moving the ref.
+            ObjectsRemoved: git removed objects the commit needs (the caller writes
+                them again).
         """
+        landed = self.retrying(lambda: self._commit(edits, message, edit_objects), "record into")
+        self._restore(self._written.after_commit(self.repo.odb))
+        return landed
+
+    def recheck(self) -> None:
+        """Write back what a concurrent prune deleted of recent commits (at exit)."""
+        self._restore(self._written.recheck(self.repo.odb))
+
+    def _restore(self, restored: list[Oid]) -> None:
+        if restored:
+            warn_always(
+                f"gitrun: {len(restored)} object(s) of records just committed to {self.repo.common_dir} were "
+                "deleted by a concurrent `git gc --prune=now` (or `git prune`); they were written again",
+                DamagedRecordWarning,
+            )
+
+    def _commit(self, edits: Mapping[str, Edit], message: str, edit_objects: Iterable[Oid]) -> dict[str, Oid]:
         delay = 0.0005
         odb = self.repo.odb
         needed = {*(edit.oid for edit in edits.values()), *edit_objects}
@@ -187,6 +254,10 @@ class RecordStore:
             # Everything the new commit adds must still exist: git's maintenance may
             # have removed an object this process wrote earlier and remembered.
             gone = odb.missing({*written, *landed.values(), *needed})
+            if gone and not self._written.restore_ids(odb, gone):
+                # All of them were ours and are written again: build the commit anew.
+                self._restore(gone)
+                continue
             if gone:
                 raise ObjectsRemoved(
                     f"objects gitrun wrote for {self.ref} were removed by git (a concurrent prune or "

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 import threading
 import time
 import weakref
@@ -21,23 +22,33 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from gitrun.core.git import fs
-from gitrun.core.git.objects import MODE_TREE
+from gitrun.core.git.objects import MODE_TREE, Oid
 from gitrun.core.records import journal as jnl
 from gitrun.core.records import layout, merge, series
 from gitrun.core.records.pending import (
     Chunk,
     FileValue,
     PendingRun,
+    Snapshot,
     absorb,
     build_tree,
     load_run,
     take_snapshot,
 )
 from gitrun.core.records.store import Edit, RecordStore
-from gitrun.errors import InvalidParameterValue, ResourceDoesNotExist
+from gitrun.core.records.text import readable
+from gitrun.errors import GitrunError, InvalidParameterValue, ResourceDoesNotExist, storage_error
 
 DEFAULT_FLUSH_INTERVAL = 5.0
 DEFAULT_MAX_PENDING = 100_000
+ROTATE_BYTES = 1 << 20
+"""A journal holding more than this (flushed) is replaced by a fresh one after a full
+flush, so it never grows with the length of a run."""
+WRITER_TRAILER = "Gitrun-Writer"
+"""Commit message trailer naming the writer (recovery tells a dead writer's own commits
+from later ones by it)."""
+_VERIFY_AT_EXIT = 1_000
+"""At exit, the most recently committed runs checked to be readable."""
 
 
 class RecordWriter:
@@ -67,6 +78,8 @@ class RecordWriter:
 
     def _init_state(self) -> None:
         self.writer_id = secrets.token_hex(4)
+        self._journal_seq = 0
+        self._committed: dict[str, None] = {}  # runs this writer committed, oldest first
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._runs: dict[str, PendingRun] = {}
@@ -91,14 +104,16 @@ class RecordWriter:
     def journal_dir(self) -> str:
         return os.path.join(self.store.repo.gitrun_dir, "journal")
 
+    def _journal_path(self) -> str:
+        suffix = f"-{self._journal_seq}" if self._journal_seq else ""
+        return os.path.join(self.journal_dir, f"{self.writer_id}{suffix}.jnl")
+
     def _journal_or_none(self) -> jnl.Journal | None:
         if self._journal is None and self._use_journal:
             # Made as git makes folders (group-writable in a shared repository), so that
             # a teammate's gitrun can keep its journal beside ours.
-            repo = self.store.repo
-            fs.make_dirs(self.journal_dir, repo.format.shared)
-            path = os.path.join(self.journal_dir, f"{self.writer_id}.jnl")
-            self._journal = jnl.Journal(path, self.writer_id)
+            fs.make_dirs(self.journal_dir, self.store.repo.format.shared)
+            self._journal = jnl.Journal(self._journal_path(), self.writer_id)
         if self._thread is None and self.flush_interval > 0:
             self._thread = threading.Thread(target=self._loop, name="gitrun-flush", daemon=True)
             self._thread.start()
@@ -151,6 +166,7 @@ class RecordWriter:
                             "tags": run.tags,
                             "files": {k: list(v) if v else None for k, v in run.files.items()},
                         },
+                        "t": time.time_ns(),
                     },
                 )
             run.dirty.update((layout.RUN_FILE, layout.TAGS_FILE, layout.PARAMS_FILE, layout.METRICS_FILE))
@@ -166,7 +182,9 @@ class RecordWriter:
                 run.owned = True
                 journal = self._journal_or_none()
                 if journal is not None:
-                    journal.append_json(jnl.RUN, {"run": run_id, "owned": True, "create": None})
+                    journal.append_json(
+                        jnl.RUN, {"run": run_id, "owned": True, "create": None, "base": run.base}
+                    )
             return dict(run.info)
 
     def read_info(self, run_id: str) -> dict[str, Any]:
@@ -186,10 +204,13 @@ class RecordWriter:
         run = self._runs.get(run_id)
         if run is None:
             run = load_run(self.store, run_id)
-            self._runs[run_id] = run
             journal = self._journal_or_none()
             if journal is not None:
-                journal.append_json(jnl.RUN, {"run": run_id, "owned": False, "create": None})
+                # The run's tree as loaded: recovery knows what this writer had seen.
+                journal.append_json(
+                    jnl.RUN, {"run": run_id, "owned": False, "create": None, "base": run.base}
+                )
+            self._runs[run_id] = run
         return run
 
     def _writable(self, run_id: str) -> PendingRun:
@@ -222,8 +243,9 @@ class RecordWriter:
                     )
             if not new:
                 return
-            run.params.update(new)
+            # Journal first: a call that fails (disk full) changes nothing in memory either.
             self._journal_write(jnl.PARAMS, {"run": run_id, "params": new})
+            run.params.update(new)
             self._mark(run, layout.PARAMS_FILE)
 
     def set_tags(self, run_id: str, tags: Mapping[str, str], delete: Iterable[str] = ()) -> None:
@@ -233,27 +255,27 @@ class RecordWriter:
             for key in gone:
                 if key not in run.tags:
                     raise ResourceDoesNotExist(f"No tag with name: {key} in run with id {run_id}")
+            self._journal_write(jnl.TAGS, {"run": run_id, "set": dict(tags), "delete": gone})
             run.tags.update(tags)
             for key in gone:
                 del run.tags[key]
-            self._journal_write(jnl.TAGS, {"run": run_id, "set": dict(tags), "delete": gone})
             self._mark(run, layout.TAGS_FILE)
 
     def update_info(self, run_id: str, fields: Mapping[str, Any], *, allow_deleted: bool = False) -> None:
         with self._lock:
             run = self._get(run_id) if allow_deleted else self._writable(run_id)
-            run.info.update(fields)
             self._journal_write(jnl.INFO, {"run": run_id, "info": dict(fields)})
+            run.info.update(fields)
             self._mark(run, layout.RUN_FILE)
 
     def put_files(self, run_id: str, files: Mapping[str, FileValue]) -> None:
         """Set (or remove, with None) extra entries of the run's tree."""
         with self._lock:
             run = self._writable(run_id)
-            run.files.update(files)
             self._journal_write(
                 jnl.FILES, {"run": run_id, "files": {k: list(v) if v else None for k, v in files.items()}}
             )
+            run.files.update(files)
             self._dirty.add(run)
 
     def update_map(
@@ -267,10 +289,10 @@ class RecordWriter:
             run = self._writable(run_id)
             current = self._map_of(run, name)
             gone = list(delete)
+            self._journal_write(jnl.MAP, {"run": run_id, "file": name, "set": dict(items), "delete": gone})
             current.update(items)
             for key in gone:
                 current.pop(key, None)
-            self._journal_write(jnl.MAP, {"run": run_id, "file": name, "set": dict(items), "delete": gone})
             self._mark(run, name)
 
     def read_map(self, run_id: str, name: str) -> dict[str, Any]:
@@ -289,6 +311,8 @@ class RecordWriter:
     def _journal_write(self, kind: int, payload: dict[str, Any]) -> None:
         journal = self._journal_or_none()
         if journal is not None:
+            # When it was logged: recovery never replays it over a value committed later.
+            payload["t"] = time.time_ns()
             journal.append_json(kind, payload)
 
     # -- metrics (the hot path) ----------------------------------------------------------
@@ -301,12 +325,13 @@ class RecordWriter:
             chunk = run.tails.get(key)
             if chunk is None or len(chunk.values) >= series.CHUNK_POINTS:
                 chunk = self._new_chunk(run, key, chunk)
+            journal = self._journal
+            if journal is not None:
+                # First: if it raises (disk full), the point is not half-logged.
+                journal.append_point(chunk.handle, step, timestamp, value)
             chunk.steps.append(step)
             chunk.timestamps.append(timestamp)
             chunk.values.append(value)
-            journal = self._journal
-            if journal is not None:
-                journal.append_point(chunk.handle, step, timestamp, value)
             point = (step, timestamp, value)
             latest = run.latest.get(key)
             if latest is None or point > latest:
@@ -366,43 +391,57 @@ class RecordWriter:
     ) -> None:
         total = len(values)
         handles: list[int] = []
+        segments: list[tuple[Chunk, int, int]] = []
+        chunk = run.tails.get(key)
+        fill = len(chunk.values) if chunk is not None else 0
         pos = 0
         while pos < total:
-            chunk = run.tails.get(key)
-            if chunk is None or len(chunk.values) >= series.CHUNK_POINTS:
+            if chunk is None or fill >= series.CHUNK_POINTS:
                 chunk = self._new_chunk(run, key, chunk)
-            take = min(series.CHUNK_POINTS - len(chunk.values), total - pos)
-            end = pos + take
-            chunk.steps.extend(steps[pos:end])
-            chunk.timestamps.extend(timestamps[pos:end])
-            chunk.values.extend(values[pos:end])
+                fill = 0
+            take = min(series.CHUNK_POINTS - fill, total - pos)
+            segments.append((chunk, pos, pos + take))
             handles += [chunk.handle] * take
-            pos = end
-        # Each point names its chunk; the CHUNK records written above precede them.
+            fill += take
+            pos += take
+        # Each point names its chunk; the CHUNK records written above precede them.  The
+        # journal goes first: when it raises (disk full) no point of the batch is logged.
         if self._journal is not None:
             self._journal.append_points(handles, steps, timestamps, values)
+        for target, start, end in segments:
+            target.steps.extend(steps[start:end])
+            target.timestamps.extend(timestamps[start:end])
+            target.values.extend(values[start:end])
         best = max(zip(steps, timestamps, values))
         old = run.latest.get(key)
         if old is None or best > old:
             run.latest[key] = best
 
     def _new_chunk(self, run: PendingRun, key: str, full: Chunk | None, name: str | None = None) -> Chunk:
-        if full is not None:
-            run.sealed.append((key, full))
         self._handles += 1
         chunk = Chunk(name or self._chunk_name(), self._handles)
-        run.tails[key] = chunk
         journal = self._journal_or_none()
         if journal is not None:
             journal.append_json(
                 jnl.CHUNK, {"h": chunk.handle, "run": run.run_id, "key": key, "chunk": chunk.name}
             )
+        # Registered only once journaled: a point is never logged to an unjournaled chunk.
+        if full is not None:
+            run.sealed.append((key, full))
+        run.tails[key] = chunk
         return chunk
 
     # -- flushing -------------------------------------------------------------------------
 
     def flush(self, run_ids: Iterable[str] | None = None) -> None:
-        """Commit buffered changes (of the given runs, or of all) in one commit."""
+        """Commit buffered changes (of the given runs, or of all) in one commit.
+
+        Raises:
+            NoSpace: the disk is full (or a quota or file size limit was reached).
+            StoreUnavailable: the repository cannot be written (read-only...).
+            Nothing is lost either way: the changes stay buffered and journaled, and
+            the next flush tries again.
+        """
         with self._flush_lock:
             with self._lock:
                 wanted = None if run_ids is None else {self._runs[r] for r in run_ids if r in self._runs}
@@ -416,28 +455,98 @@ class RecordWriter:
                 with self.store.repo.odb.tracking() as written:
                     edits = {
                         snap.run.path: Edit(
-                            build_tree(self.store, snap), MODE_TREE, snap.run.base, merge.merge_run
+                            self._build(snap),
+                            MODE_TREE,
+                            snap.run.base,
+                            None if snap.run.overwrite else merge.merge_run,
                         )
                         for snap in snapshots
                     }
                     # Entries written before this flush (a run's code tree, its
                     # environment) must still exist too.
                     written.update(v[1] for snap in snapshots for v in snap.files.values() if v)
-                message = commit_message([s.run for s in snapshots])
+                message = commit_message([s.run for s in snapshots], self.writer_id)
                 landed = self.store.commit(edits, message, written)
-            except BaseException:
+            except BaseException as exc:
                 with self._lock:
                     for snap in snapshots:
                         snap.restore()
                         self._dirty.add(snap.run)
+                if isinstance(exc, FileNotFoundError) or isinstance(exc.__cause__, FileNotFoundError):
+                    # A concurrent `git prune` removed a fan-out folder this process
+                    # remembered making: forget it, so that the retry makes it again.
+                    self.store.repo.odb.forget(())
+                if isinstance(exc, OSError):
+                    raise storage_error(exc, f"commit runs to {self.store.repo.common_dir}") from exc
                 raise
             with self._lock:
                 for snap in snapshots:
                     absorb(self.store, snap, landed[snap.run.path], edits[snap.run.path].oid)
+                    snap.run.overwrite = False
+                    self._committed.pop(snap.run.run_id, None)
+                    self._committed[snap.run.run_id] = None
+                    if len(self._committed) > _VERIFY_AT_EXIT:
+                        del self._committed[next(iter(self._committed))]
                 # A full flush took every run with records before `offset`.
                 if self._journal is not None and wanted is None:
                     self._journal.mark_flushed(offset)
+                    if self._journal.offset >= ROTATE_BYTES:
+                        self._rotate_journal()
                 self._evict()
+
+    def _rotate_journal(self) -> None:
+        """Start a fresh journal holding only what is not in git yet (under the lock).
+
+        Only when every run's pending changes are metric points: those are copied with
+        their chunk's position (``at``), so replay matches them to the chunks in git.
+        """
+        if any(
+            run.dirty - {layout.METRICS_FILE} or run.files or run.base is None for run in self._runs.values()
+        ):
+            return
+        old = self._journal
+        assert old is not None
+        pending = sum(
+            len(chunk.values) - chunk.committed
+            for run in self._runs.values()
+            for _key, chunk in [*run.sealed, *run.tails.items()]
+        )
+        if pending * jnl.POINT_SIZE > old.offset // 2:
+            return  # copying would cost more than it frees: after a later flush
+        self._journal_seq += 1
+        try:
+            new = jnl.Journal(self._journal_path(), self.writer_id)
+            now = time.time_ns()
+            for run in self._runs.values():
+                new.append_json(
+                    jnl.RUN,
+                    {"run": run.run_id, "owned": run.owned, "create": None, "base": run.base, "t": now},
+                )
+                # Chunks filled since the flush, then the ones filling: the order they began in.
+                for key, chunk in [*run.sealed, *run.tails.items()]:
+                    done = chunk.committed
+                    new.append_json(
+                        jnl.CHUNK,
+                        {"h": chunk.handle, "run": run.run_id, "key": key, "chunk": chunk.name, "at": done},
+                    )
+                    if len(chunk.values) > done:
+                        count = len(chunk.values) - done
+                        new.append_points(
+                            [chunk.handle] * count,
+                            chunk.steps[done:],
+                            chunk.timestamps[done:],
+                            chunk.values[done:],
+                        )
+            new.mark_flushed(new.offset)
+        except GitrunError:
+            return  # no room for a new journal now: keep the old one, try after the next flush
+        self._journal = new
+        old.close(delete=True)
+
+    def _build(self, snap: Snapshot) -> Oid:
+        # A concurrent `git prune` may remove a fan-out folder (or our temporary object
+        # file) while we write: try again, as the record store does for its commits.
+        return self.store.retrying(lambda: build_tree(self.store, snap), "write records into")
 
     def _evict(self) -> None:
         for run_id, run in list(self._runs.items()):
@@ -465,26 +574,63 @@ class RecordWriter:
             self.flush([run_id])
 
     def close(self) -> None:
-        """Final flush; the journal is deleted once everything is in git."""
+        """Final flush; the journal is deleted once everything is in git and readable.
+
+        If a run this process recorded cannot be read back (a concurrent prune deleted
+        objects that could not be written again), the journal is kept, so the next
+        gitrun command re-commits what it holds, and the problem is reported on stderr.
+        """
         self._closed = True
         self._kick.set()
+        broken: list[str] = []
         try:
             self.flush()
+            self.store.recheck()
+            broken = self._unreadable_runs()
         finally:
             with self._lock:
                 if self._journal is not None:
-                    clean = not self._dirty
-                    self._journal.close(delete=clean and not any(r.owned for r in self._runs.values()))
+                    keep = bool(self._dirty) or bool(broken) or any(r.owned for r in self._runs.values())
+                    path = self._journal.path
+                    self._journal.close(delete=not keep)
                     self._journal = None
+                    if broken:
+                        print(
+                            f"gitrun: error: run(s) {', '.join(broken[:5])} cannot be read back from git "
+                            f"(objects deleted by a concurrent prune?); their journal is kept at {path} "
+                            "and the next gitrun command in this repository re-commits what it holds",
+                            file=sys.stderr,
+                        )
+
+    def _unreadable_runs(self) -> list[str]:
+        """Runs this writer committed whose record files are not all on disk."""
+        odb = self.store.repo.odb
+        broken = []
+        record_files = (layout.RUN_FILE, layout.PARAMS_FILE, layout.TAGS_FILE, layout.METRICS_FILE)
+        for run_id in list(self._committed):
+            try:
+                entry = self.store.entry(layout.run_dir(run_id))
+                if entry is None:
+                    broken.append(run_id)
+                    continue
+                files = self.store.repo.read_tree(entry.oid)
+                if not odb.present(entry.oid) or not all(
+                    odb.present(files[name].oid) for name in record_files if name in files
+                ):
+                    broken.append(run_id)
+            except GitrunError:
+                broken.append(run_id)
+        return broken
 
 
-def commit_message(runs: Sequence[PendingRun]) -> str:
+def commit_message(runs: Sequence[PendingRun], writer_id: str) -> str:
     """``gitrun: record 2 runs: lr-0.1, lr-0.01`` then one ``<id> <name> <status>`` line
-    per run, so that ``git log refs/gitrun/records`` says which runs each commit holds."""
-    names = [" ".join(str(r.info.get("run_name") or r.run_id[:8]).split()) for r in runs]
+    per run, so that ``git log refs/gitrun/records`` says which runs each commit holds,
+    and the writer's trailer (recovery tells a dead writer's own commits by it)."""
+    names = [" ".join(readable(r.info.get("run_name") or r.run_id[:8]).split()) for r in runs]
     shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
     subject = f"gitrun: record {len(runs)} run{'s' if len(runs) != 1 else ''}: {shown}"
     body = [f"{r.run_id} {name} {r.info.get('status') or ''}".rstrip() for r, name in zip(runs[:50], names)]
     if len(runs) > 50:
         body.append(f"... and {len(runs) - 50} more")
-    return subject + "\n\n" + "\n".join(body)
+    return subject + "\n\n" + "\n".join(body) + f"\n\n{WRITER_TRAILER}: {writer_id}"

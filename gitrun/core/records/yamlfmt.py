@@ -14,13 +14,15 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from gitrun.core.records.text import has_surrogates, replace_surrogates
 from gitrun.errors import InvalidRecord
 
 # Plain (unquoted) only when YAML 1.1 cannot read the text as anything but a string.
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_./\-]*\Z")
 _RESERVED = frozenset("y n yes no on off true false null".split())
 # Characters YAML requires escaped inside a double-quoted scalar, beyond what JSON does.
-_UNPRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]")
+# (Lone surrogates never get here: YAML has no escape for them, see scalar().)
+_UNPRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -43,6 +45,11 @@ def scalar(value: Any) -> str:
     if isinstance(value, str):
         if _PLAIN.match(value) and value.lower() not in _RESERVED:
             return value
+        if has_surrogates(value):
+            # No YAML reader accepts a lone surrogate, escaped or not: writing one would
+            # make the whole record unreadable. Callers encode captured text first
+            # (text.encode_captured) and refuse user text; this is the last resort.
+            value = replace_surrogates(value)
         return _UNPRINTABLE.sub(_escape, json.dumps(value, ensure_ascii=False))
     raise TypeError(f"cannot write {type(value).__name__} into a record")
 
@@ -104,12 +111,48 @@ def _value(value: Any, head: str, indent: str, lines: list[str]) -> None:
         lines.append(f"{head} {scalar(value)}")
 
 
+MAX_RECORD_BYTES = 128 * 2**20
+"""Largest YAML document gitrun parses (a record of 100k artifacts is ~10 MB)."""
+MAX_DEPTH = 64
+"""Deepest nesting accepted (the emitter writes at most a few levels)."""
+
+
 def load(text: str | bytes, where: str = "record") -> Any:
-    """Parse YAML with the safe loader; errors name the record."""
+    """Parse YAML with the safe loader; errors name the record.
+
+    Records come from other machines too, so whatever the bytes, this returns plain
+    data or raises :class:`InvalidRecord`: documents over :data:`MAX_RECORD_BYTES`,
+    nested deeper than :data:`MAX_DEPTH`, or using anchors and aliases (which the
+    emitter never writes, and which can expand exponentially: "billion laughs") are
+    refused.
+    """
     import yaml
 
+    if len(text) > MAX_RECORD_BYTES:
+        raise InvalidRecord(f"{where} is too large to be a record ({len(text)} bytes)")
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+        data = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         raise InvalidRecord(f"{where} is not valid YAML: {exc}") from None
+    except (RecursionError, MemoryError, ValueError, OverflowError) as exc:
+        # Deep nesting, or a scalar the constructor cannot build (a huge !!int, a bad date).
+        raise InvalidRecord(f"{where} is not a usable record: {type(exc).__name__}") from None
+    _check_plain(data, where)
+    return data
+
+
+def _check_plain(data: Any, where: str) -> None:
+    """Refuse shared containers (aliases) and deep nesting, without recursion."""
+    seen: set[int] = set()
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            if id(value) in seen:
+                raise InvalidRecord(f"{where} uses YAML aliases, which records never do")
+            if depth > MAX_DEPTH:
+                raise InvalidRecord(f"{where} is nested too deeply to be a record")
+            seen.add(id(value))
+            items = value.values() if isinstance(value, dict) else value
+            stack.extend((item, depth + 1) for item in items)

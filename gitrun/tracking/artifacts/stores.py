@@ -15,12 +15,14 @@ into it first (verified on the way).
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import threading
 import warnings
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from gitrun.core.artifacts.backend import open_backend
 from gitrun.core.artifacts.config import OPTIONS_ENV, STORE_ENV, ArtifactConfig, config_path, load_config
@@ -35,6 +37,7 @@ from gitrun.tracking.store import TrackingStore
 LOCAL_STORE_DIR = "artifacts"
 """The local store's folder inside ``<git common dir>/gitrun/``."""
 _MANIFEST_CACHE = 64
+_STALE_STAGING_SECONDS = 60.0
 
 
 def local_store_path(repo: Repository) -> str:
@@ -52,7 +55,32 @@ class ArtifactStores:
         self._remotes: dict[str, ArtifactStore] = {}
         self._manifests: dict[Digest, Manifest] = {}
         self._warned = False
+        self._swept = False
         self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def pinned(self) -> Iterator[None]:
+        """Held while logging stores objects and records them: ``gitrun gc`` (which
+        holds :meth:`collecting`) never runs between an object reaching the store and
+        the record that references it reaching the journal, whatever its grace period."""
+        with _flock(self._gc_lock_path(), fcntl.LOCK_SH):
+            if not self._swept:
+                # The first write of a process clears what killed writers left (see gc).
+                self._swept = True
+                backend = self.local.backend
+                if isinstance(backend, LocalBackend):
+                    backend.sweep_staging(_STALE_STAGING_SECONDS)
+            yield
+
+    @contextlib.contextmanager
+    def collecting(self) -> Iterator[None]:
+        """Held by ``gitrun gc`` while it finds what is referenced and removes the rest:
+        waits for logging calls in progress, and holds new ones back meanwhile."""
+        with _flock(self._gc_lock_path(), fcntl.LOCK_EX, required=True):
+            yield
+
+    def _gc_lock_path(self) -> str:
+        return os.path.join(self.repo.gitrun_dir, "locks", "artifacts-gc.lock")
 
     @property
     def config(self) -> ArtifactConfig:
@@ -161,6 +189,23 @@ class ArtifactStores:
                 self._manifests.pop(next(iter(self._manifests)))
             self._manifests[digest] = manifest
         return manifest
+
+
+@contextlib.contextmanager
+def _flock(path: str, mode: int, *, required: bool = False) -> Iterator[None]:
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        if required:
+            raise
+        yield  # a read-only repository: nothing can be stored or collected here anyway
+        return
+    try:
+        fcntl.flock(fd, mode)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _env_options() -> dict[str, object]:

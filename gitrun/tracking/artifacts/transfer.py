@@ -99,7 +99,8 @@ def _entry_digests(store: TrackingStore, run_ids: Iterable[str] | None) -> tuple
     return digests, manifests
 
 
-def _expand(stores: ArtifactStores, digests: set[Digest], manifests: set[Digest]) -> References:
+def expand_references(stores: ArtifactStores, digests: set[Digest], manifests: set[Digest]) -> References:
+    """``digests`` plus the files of the directory ``manifests`` among them."""
     unreadable = set()
     for digest in sorted(manifests):
         try:
@@ -114,7 +115,7 @@ def referenced_digests(store: TrackingStore, run_ids: Iterable[str] | None = Non
 
     Directory manifests missing locally are fetched from the remote to learn their files.
     """
-    return _expand(stores_for(store), *_entry_digests(store, run_ids))
+    return expand_references(stores_for(store), *_entry_digests(store, run_ids))
 
 
 def _remote(stores: ArtifactStores, url: str | None) -> ArtifactStore | None:
@@ -169,7 +170,7 @@ def fetch_referenced(
         return TransferReport(None, 0, (), 0, ())
     digests, manifests = _entry_digests(store, run_ids)
     absent_manifests = manifests - stores.local.has_many(manifests)
-    refs = _expand(stores, digests, manifests)  # fetches the manifests it needs
+    refs = expand_references(stores, digests, manifests)  # fetches the manifests it needs
     wanted = set(refs.digests)
     need = wanted - stores.local.has_many(wanted)
     there = remote.has_many(need) if need else set()

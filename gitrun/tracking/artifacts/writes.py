@@ -45,9 +45,10 @@ def log_artifact(
         return target
     entry_paths(store, run_id)  # an unknown run fails before anything is stored
     stores = stores_for(store)
-    [(digest, size)] = stores.local.put_files([source])
-    stores.write_through([digest])
-    record_file(store, run_id, target, digest, size)
+    with stores.pinned():
+        [(digest, size)] = stores.local.put_files([source])
+        stores.write_through([digest])
+        record_file(store, run_id, target, digest, size)
     return target
 
 
@@ -79,9 +80,10 @@ def _log_directory(
         join_artifact_path(target, "x")  # check the folder before storing anything
     entry_paths(store, run_id)
     stores = stores_for(store)
-    stored = stores.local.put_files(file for _, file in found)
-    files = {rel: item for (rel, _), item in zip(found, stored, strict=True)}
-    record_dir(store, run_id, target, files, replace=replace, upload=stores.write_through)
+    with stores.pinned():
+        stored = stores.local.put_files(file for _, file in found)
+        files = {rel: item for (rel, _), item in zip(found, stored, strict=True)}
+        record_dir(store, run_id, target, files, replace=replace, upload=stores.write_through)
 
 
 def log_bytes(store: TrackingStore, run_id: str, data: bytes, artifact_file: str) -> str:
@@ -89,7 +91,8 @@ def log_bytes(store: TrackingStore, run_id: str, data: bytes, artifact_file: str
     target = normalize_artifact_path(artifact_file)
     entry_paths(store, run_id)
     stores = stores_for(store)
-    digest = stores.local.put_bytes(data)
-    stores.write_through([digest])
-    record_file(store, run_id, target, digest, len(data))
+    with stores.pinned():
+        digest = stores.local.put_bytes(data)
+        stores.write_through([digest])
+        record_file(store, run_id, target, digest, len(data))
     return target

@@ -13,18 +13,19 @@ from the run's record (``code/``), so it travels with the runs and stays reachab
 
 ``git status`` runs first (optional locks off): a clean work tree costs nothing more
 (the snapshot is HEAD's tree).  Untracked files are left out (and listed as skipped)
-when larger than ``GITRUN_SNAPSHOT_MAX_FILE_MB`` (default 10) or when their name looks
-like a secret (:func:`_is_secret`); tracked files are always included, as git would
-commit them.  Uncommitted changes inside a submodule cannot be part of the tree: the
-run lists such submodules as ``dirty_submodules``.
+when larger than ``GITRUN_SNAPSHOT_MAX_FILE_MB`` (default 10), when ``.gitrunignore``
+excludes them, or when their name or content looks like a secret (rules in
+:mod:`secrets`); tracked files are always included, as git would commit them.
+Uncommitted changes inside a submodule cannot be part of the tree: the run lists such
+submodules as ``dirty_submodules``.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import re
 import shutil
+import stat
 import tempfile
 import warnings
 from dataclasses import dataclass, field
@@ -34,23 +35,8 @@ from gitrun.core.git.cli import run_git
 from gitrun.core.git.objects import MODE_GITLINK, MODE_TREE, Oid, hash_object
 from gitrun.core.git.repo import Repository
 from gitrun.errors import GitrunError, UnsupportedRepository
+from gitrun.tracking.capture import secrets
 
-SECRET_PATTERNS = (
-    ".env",
-    ".env.*",
-    "*.pem",
-    "*.key",
-    "id_rsa*",
-    "id_ed25519*",
-    "id_ecdsa*",
-    ".netrc",
-    "*.p12",
-    "*.pfx",
-    "credentials*",
-    ".npmrc",
-    ".pypirc",
-    "*secret*",
-)
 _LIST_LIMIT = 1000
 _CREDENTIALS = re.compile(r"(?<=://)[^/@]+@")
 
@@ -141,9 +127,9 @@ def _status(repo: Repository) -> _Status:
     return status
 
 
-def _is_secret(path: str) -> bool:
-    name = os.path.basename(path)
-    return any(fnmatch.fnmatch(name, pattern) for pattern in SECRET_PATTERNS)
+def _is_secret(path: str) -> str | None:
+    """Why an untracked file must not enter the snapshot (see :mod:`secrets`), or None."""
+    return secrets.secret_reason(path)
 
 
 def snapshot(code: Repository, target: Repository, exclude: tuple[str, ...] = ()) -> CodeSnapshot:
@@ -160,26 +146,36 @@ def snapshot(code: Repository, target: Repository, exclude: tuple[str, ...] = ()
     status = _status(code)
     limit = _max_untracked_bytes()
     skipped: list[dict[str, str]] = []
+    untracked: list[str] = []
     left_out = [os.path.relpath(ex, code.work_tree) for ex in exclude if _inside(ex, code.work_tree)]
-    included_untracked = False
+    ignored = secrets.gitrunignored(code.work_tree, status.untracked) if status.untracked else set()
     for path in status.untracked:
         full = os.path.join(code.work_tree, path)
         if any(path == out or path.startswith(out.rstrip("/") + "/") for out in left_out):
             continue
-        if _is_secret(path):
-            skipped.append({"path": path, "reason": "name looks like a secret"})
+        reason = "excluded by .gitrunignore" if path in ignored else _is_secret(path)
+        if reason:
+            skipped.append({"path": path, "reason": reason})
             continue
         try:
-            size = os.lstat(full).st_size
+            info = os.lstat(full)
         except FileNotFoundError:
             continue
-        if size > limit and not os.path.isdir(full):
+        if stat.S_ISDIR(info.st_mode):
+            untracked.append(path)  # a nested repository: git adds its commit
+            continue
+        if info.st_size > limit:
             skipped.append({"path": path, "reason": f"larger than {limit // (1024 * 1024)} MB"})
             continue
-        included_untracked = True
+        if stat.S_ISREG(info.st_mode):
+            reason = _content_secret(full)
+            if reason:
+                skipped.append({"path": path, "reason": reason})
+                continue
+        untracked.append(path)
     changed: list[str] = []
     deleted: list[str] = []
-    if status.tracked_changes or included_untracked or head_tree is None:
+    if status.tracked_changes or untracked or head_tree is None:
         tree = _tree_of_work_tree(code, left_out + [s["path"] for s in skipped])
         if tree != head_tree:
             changed, deleted = _differences(code, head_tree, tree)
@@ -201,21 +197,28 @@ def snapshot(code: Repository, target: Repository, exclude: tuple[str, ...] = ()
         "dirty": bool(changed or deleted or status.dirty_submodules),
         "tree": tree,
     }
+    # File names stay exact here (bytes that are not UTF-8 included): the store records
+    # them losslessly (core.records.text.encode_captured), readers show them as \xHH.
     if changed:
-        record["changed"] = [_text(p) for p in sorted(changed)[:_LIST_LIMIT]]
+        record["changed"] = sorted(changed)[:_LIST_LIMIT]
     if deleted:
-        record["deleted"] = [_text(p) for p in sorted(deleted)[:_LIST_LIMIT]]
+        record["deleted"] = sorted(deleted)[:_LIST_LIMIT]
+    if untracked:
+        record["untracked"] = sorted(untracked)[:_LIST_LIMIT]
     if skipped:
-        record["skipped"] = [{**s, "path": _text(s["path"])} for s in skipped[:_LIST_LIMIT]]
+        record["skipped"] = skipped[:_LIST_LIMIT]
     if status.dirty_submodules:
-        record["dirty_submodules"] = [_text(p) for p in sorted(status.dirty_submodules)[:_LIST_LIMIT]]
+        record["dirty_submodules"] = sorted(status.dirty_submodules)[:_LIST_LIMIT]
     return CodeSnapshot(tree, record)
 
 
-def _text(path: str) -> str:
-    """A file name for the record's lists, which are for reading: bytes that are not
-    UTF-8 shown as ``\\xff``.  The tree itself holds the exact bytes."""
-    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+def _content_secret(path: str) -> str | None:
+    """Why an untracked file's bytes must not enter the snapshot (a key or token), or None."""
+    try:
+        with open(path, "rb") as fh:
+            return secrets.content_secret_reason(fh.read())
+    except OSError:
+        return None  # unreadable: git add will say so
 
 
 def _inside(path: str, folder: str) -> bool:

@@ -92,8 +92,19 @@ def _gpu() -> dict[str, Any] | None:
 
 
 def _allowed_env() -> dict[str, str]:
+    """Allow-listed variables.  A glob never lets through a secret-looking name
+    (``*_TOKEN``, ``AWS_SECRET_ACCESS_KEY``...): only naming it exactly does."""
+    from gitrun.core.records.text import readable
+    from gitrun.tracking.capture.secrets import is_secret_name
+
     patterns = [p.strip() for p in os.environ.get("GITRUN_CAPTURE_ENV", "").split(",") if p.strip()]
-    return {k: v for k, v in sorted(os.environ.items()) if any(fnmatch.fnmatch(k, p) for p in patterns)}
+    exact = {p for p in patterns if not any(c in p for c in "*?[")}
+    globs = [p for p in patterns if p not in exact]
+    return {
+        readable(k): readable(v)
+        for k, v in sorted(os.environ.items())
+        if k in exact or (any(fnmatch.fnmatch(k, p) for p in globs) and not is_secret_name(k))
+    }
 
 
 def environment_yaml(cache_dir: str | None) -> bytes:

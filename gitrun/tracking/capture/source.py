@@ -1,4 +1,9 @@
-"""Who ran what, where: user, host, entry point, argv."""
+"""Who ran what, where: user, host, entry point, argv.
+
+Values are returned as Python holds them (text that is not valid UTF-8 as lone
+surrogates); the store records them losslessly (``core.records.text``).  The values
+of secret-looking arguments are redacted (``capture.secrets.redact_argv``).
+"""
 
 from __future__ import annotations
 
@@ -59,12 +64,14 @@ def user_script() -> str | None:
 
 
 def source() -> dict[str, Any]:
+    from gitrun.tracking.capture.secrets import redact_argv
+
     notebook = in_notebook()
     return {
         "name": sys.argv[0] if sys.argv and sys.argv[0] else "<interactive>",
         "type": "NOTEBOOK" if notebook else "LOCAL",
         "entry_point": entry_point(),
-        "argv": list(sys.argv),
+        "argv": redact_argv(sys.argv),
         "cwd": os.getcwd(),
         "host": socket.gethostname(),
         "pid": os.getpid(),

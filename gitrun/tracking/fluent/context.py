@@ -167,12 +167,15 @@ def delete_experiment_tag(key: str) -> None:
 
 
 def _context_tags() -> dict[str, str]:
+    from gitrun.core.records.text import readable
     from gitrun.tracking.capture import source
 
     src = source.source()
+    # Tags are plain text: captured bytes that are not UTF-8 show as \xHH here (run.yaml
+    # keeps them exactly).
     tags = {
-        "mlflow.user": source.user(),
-        "mlflow.source.name": src["name"],
+        "mlflow.user": readable(source.user()),
+        "mlflow.source.name": readable(src["name"]),
         "mlflow.source.type": src["type"],
     }
     extra = _env(("GITRUN_RUN_CONTEXT", "MLFLOW_RUN_CONTEXT"))

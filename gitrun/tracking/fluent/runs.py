@@ -35,7 +35,9 @@ the experiment the script chooses with ``set_experiment`` (MLflow's CLI would re
 _local = threading.local()
 _all_stacks: list[list[ActiveRun]] = []
 _stacks_lock = threading.Lock()
-_crashed = False
+_crashed: str | None = None
+"""The status dangling runs end with when the script died of an uncaught exception:
+KILLED for Ctrl-C (KeyboardInterrupt), FAILED for anything else."""
 _end_run_hooks: list[Any] = []
 """Callables ``hook(run_id, status)`` run as ``end_run`` ends a run, before it is
 terminated (integrations that log at the end of a run: ``gitrun.pytorch.autolog``).
@@ -346,7 +348,8 @@ def _install_excepthook() -> None:
 
     def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
         global _crashed
-        _crashed = True
+        # Ctrl-C interrupted the run, it did not break it: KILLED, as `with start_run()` does.
+        _crashed = ent.RunStatus.KILLED if issubclass(kind, KeyboardInterrupt) else ent.RunStatus.FAILED
         previous(kind, value, tb)
 
     sys.excepthook = hook
@@ -354,8 +357,9 @@ def _install_excepthook() -> None:
 
 
 def _end_runs_at_exit() -> None:
-    # gitrun ends every dangling run, in every thread, FAILED if the script crashed.
-    status = ent.RunStatus.FAILED if _crashed else ent.RunStatus.FINISHED
+    # gitrun ends every dangling run, in every thread: FAILED if the script crashed,
+    # KILLED if it was interrupted (Ctrl-C).
+    status = _crashed or ent.RunStatus.FINISHED
     with _stacks_lock:
         stacks = list(_all_stacks)
     for stack in stacks:
@@ -373,7 +377,7 @@ atexit.register(_end_runs_at_exit)
 def reset() -> None:
     """Forget all fluent state of this process (tests; never needed in scripts)."""
     global _crashed
-    _crashed = False
+    _crashed = None
     with _stacks_lock:
         for stack in _all_stacks:
             stack.clear()
