@@ -82,18 +82,31 @@ def test_fan_out_folders_removed_by_git_are_made_again(tmp_path: Path) -> None:
 
 def test_a_commit_never_points_at_an_object_git_removed(tmp_path: Path) -> None:
     """An object this process wrote and remembers, removed by git before the next commit:
-    the commit notices, and the object is written again."""
-    from gitrun.core.records.store import Edit, ObjectsRemoved, RecordStore
+    the commit notices and writes it again (from the process's write log)."""
+    from gitrun.core.records.store import Edit, RecordStore
 
     repo = Repository.init_bare(str(tmp_path / "store.git"))
     store = RecordStore(repo)
     blob = repo.write_blob(b"payload")
     path = Path(repo.common_dir, "objects", blob[:2], blob[2:])
     path.unlink()  # `git prune --expire=now` of a not-yet-referenced object
+    with pytest.warns(UserWarning, match="written again"):
+        store.commit({"a.txt": Edit(blob, MODE_BLOB, None)}, "m")
+    assert path.exists()
+    git(repo.git_dir, "fsck", "--no-dangling")
+
+
+def test_a_commit_refuses_an_object_git_removed_that_it_cannot_write_again(tmp_path: Path) -> None:
+    """An object another process wrote (this one never held its bytes), removed before
+    the commit: the ref does not move onto a broken commit."""
+    from gitrun.core.records.store import Edit, ObjectsRemoved, RecordStore
+
+    repo = Repository.init_bare(str(tmp_path / "store.git"))
+    store = RecordStore(repo)
+    (tmp_path / "theirs.txt").write_bytes(b"theirs\n")
+    blob = Oid(git(repo.git_dir, "hash-object", "-w", str(tmp_path / "theirs.txt")).strip())
+    assert repo.odb.contains(blob)  # seen (and remembered) by this process
+    Path(repo.common_dir, "objects", blob[:2], blob[2:]).unlink()
     with pytest.raises(ObjectsRemoved):
         store.commit({"a.txt": Edit(blob, MODE_BLOB, None)}, "m")
-    assert store.tip() is None  # the ref did not move onto a broken commit
-    again = repo.write_blob(b"payload")  # forgotten: written for real this time
-    assert again == blob and path.exists()
-    store.commit({"a.txt": Edit(Oid(again), MODE_BLOB, None)}, "m")
-    git(repo.git_dir, "fsck", "--no-dangling")
+    assert store.tip() is None
