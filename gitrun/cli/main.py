@@ -22,6 +22,7 @@ from gitrun.cli.commands import (
     reproduce,
     run,
     runs,
+    server,
     show,
     sync,
     ui,
@@ -70,6 +71,7 @@ cli.add_command(gc.gc)
 cli.add_command(fsck.fsck)
 cli.add_command(config.config)
 cli.add_command(ui.ui)
+cli.add_command(server.server)
 
 
 def _invoke() -> None:
