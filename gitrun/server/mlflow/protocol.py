@@ -190,9 +190,9 @@ def parse_json_body(body: bytes) -> Fields:
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(f"Malformed JSON in the request body: {exc}", BAD_REQUEST, 400) from None
+        raise InvalidParameterValue(f"Malformed JSON in the request body: {exc}") from None
     if not isinstance(data, dict):
-        raise ApiError("The request body must be a JSON object.", BAD_REQUEST, 400)
+        raise InvalidParameterValue("The request body must be a JSON object.")
     return Fields(data)
 
 
