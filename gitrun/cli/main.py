@@ -18,6 +18,7 @@ from gitrun.cli.commands import (
     gc,
     hooks,
     metrics,
+    mlflow_io,
     pull,
     reproduce,
     run,
@@ -72,6 +73,8 @@ cli.add_command(fsck.fsck)
 cli.add_command(config.config)
 cli.add_command(ui.ui)
 cli.add_command(server.server)
+cli.add_command(mlflow_io.import_mlflow)
+cli.add_command(mlflow_io.export_mlflow)
 
 
 def _invoke() -> None:

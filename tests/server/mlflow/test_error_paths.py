@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the table of requests reads best one per line)
 """Bad requests get the status and error code a real `mlflow server` (SQLite) answers.
 
 Both servers run on 127.0.0.1 and get the same requests; where MLflow answers a

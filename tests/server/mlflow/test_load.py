@@ -67,7 +67,7 @@ def test_eight_clients_at_once_lose_nothing(served_repo: tuple[Path, Server], tm
             )
         )
     for proc in procs:
-        out, err = proc.communicate(timeout=900)
+        _, err = proc.communicate(timeout=900)
         assert proc.returncode == 0, err.decode()[-3000:]
     server.stop()
     lines = acknowledged(acks)
