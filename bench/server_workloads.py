@@ -76,7 +76,7 @@ def search(client: MlflowClient, n: int, repeats: int) -> list[float]:
         start = time.perf_counter()
         found = client.search_runs([exp], FILTER, order_by=ORDER_BY, max_results=100)
         samples.append((time.perf_counter() - start) * 1000)
-        assert len(found) == 100
+        assert 0 < len(found) <= 100
     return samples
 
 

@@ -236,7 +236,8 @@ def test_killed_import_resumes(work_repo: Path, tmp_path: Path) -> None:
     proc = subprocess.Popen(argv, cwd=work_repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
-        if git(work_repo, "rev-parse", "--verify", "-q", "refs/gitrun/records", check=False).strip():
+        # Kill once the first runs are committed (more are on their way).
+        if git(work_repo, "ls-tree", "refs/gitrun/records", "runs", check=False).strip():
             break
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)

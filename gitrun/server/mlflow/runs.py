@@ -175,11 +175,36 @@ async def log_batch(api: Api, request: Request) -> Response:
             f"A batch logging request can contain at most {MAX_ENTITIES} metrics, params, and tags in total. "
             f"Got {total} entities. Please split up entities across multiple requests and try again."
         )
-    metrics = [metric_of(m, f"metrics[{i}].", run_id) for i, m in enumerate(raw_metrics)]
     params = [_key_value(p, f"params[{i}].", ent.Param) for i, p in enumerate(raw_params)]
     tags = [_key_value(t, f"tags[{i}].", ent.RunTag) for i, t in enumerate(raw_tags)]
-    await api.call(api.ctx.client.log_batch, run_id, metrics, params, tags)
+    columns = _columns([m.data for m in raw_metrics])
+    if columns is None:
+        metrics = [metric_of(m, f"metrics[{i}].", run_id) for i, m in enumerate(raw_metrics)]
+        await api.call(api.ctx.client.log_batch, run_id, metrics, params, tags)
+        return EMPTY
+    store, client = api.store, api.ctx.client
+
+    def log() -> None:
+        # Params and tags first (validated, then written), then the points in one batch.
+        client.log_batch(run_id, (), params, tags)
+        ingest.log_metric_columns(store, run_id, columns)
+
+    await api.call(log)
     return EMPTY
+
+
+def _columns(items: list[Any]) -> tuple[list[str], list[float], list[int], list[int]] | None:
+    """The points of a batch as columns when all are plainly well-formed (the common case)."""
+    try:
+        keys = [m["key"] for m in items]
+        values = [m["value"] for m in items]
+        timestamps = [m["timestamp"] for m in items]
+    except KeyError:
+        return None
+    steps = [m.get("step", 0) for m in items]
+    if any(type(x) is bool for x in values):
+        return None
+    return ingest.metric_columns(keys, values, steps, timestamps)
 
 
 def _key_value(item: Fields, where: str, kind: Any) -> Any:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import pytest
+
 from gitrun.tracking.client import Client
 from tests.server.mlflow.harness import Server, run_client
 
@@ -74,3 +76,28 @@ def test_tutorial_flow_through_the_mlflow_client(served_repo: tuple[Path, Server
     # Ordinary gitrun runs: gitrun's search finds them.
     found = client.search_runs([exp.experiment_id], "params.lr = '0.01'")
     assert {r.info.run_id for r in found} >= {out["first"], out["children"][1]}
+
+
+def test_transformers_trainer_reports_to_the_server(served_repo: tuple[Path, Server], tmp_path: Path) -> None:
+    """report_to="mlflow" through gitrun server (on demand: needs torch + transformers in the MLflow venv)."""
+    import subprocess
+
+    from tests.server.mlflow.harness import mlflow_python
+
+    probe = subprocess.run(
+        [mlflow_python(), "-c", "import torch, transformers, accelerate"], capture_output=True
+    )
+    if probe.returncode != 0:
+        pytest.skip(
+            "on demand: bench/.venv-mlflow/bin/pip install torch==2.13.0 transformers accelerate "
+            "(not installed by .ci/run: it adds minutes of install time)"
+        )
+    repo, server = served_repo
+    out = run_client("hf_trainer.py", str(tmp_path), tracking_uri=server.url, HF_HUB_OFFLINE="1")
+    server.stop()
+    run = Client(str(repo)).get_run(out["run"])
+    assert len(run.data.params) == out["params"] > 20  # the Trainer's arguments and the model config
+    assert {"loss", "train_loss"} <= set(run.data.metrics)
+    assert run.data.metrics == pytest.approx(out["metrics"])
+    steps = [m.step for m in Client(str(repo)).get_metric_history(out["run"], "loss")]
+    assert steps == [2, 4, 6]
