@@ -2,7 +2,7 @@
 """gitrun server vs mlflow server (SQLite), through the MLflow client; import speed.
 
     python bench/bench_server.py                 # full sizes (~15 min)
-    python bench/bench_server.py --quick         # a smoke test (~4 min)
+    python bench/bench_server.py --quick         # smaller client workloads (~8 min)
 
 Both servers run on 127.0.0.1 in the same invocation: ``gitrun server`` over a fresh
 git repository, ``mlflow server --backend-store-uri sqlite:///...`` (serving
@@ -144,11 +144,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="small sizes (the import stays at 10k runs)")
+    parser.add_argument("--import-runs", type=int, default=10_000)
     args = parser.parse_args()
     q = args.quick
-    sizes = {"log_metric": 300 if q else 2000, "log_batch": 20 if q else 100, "search": 300 if q else 2000}
-    repeats, import_runs = (3, 1000) if q else (5, 10_000)
+    sizes = {"log_metric": 300 if q else 2000, "log_batch": 20 if q else 100, "search": 500 if q else 2000}
+    repeats, import_runs = (3 if q else 5), args.import_runs
     python = common.mlflow_python()
     version = common.mlflow_version(python)
     load_before = common.machine_load()

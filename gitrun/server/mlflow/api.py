@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gitrun.errors import GitrunError
+from gitrun.errors import GitrunError, InvalidParameterValue
 from gitrun.server.context import ServerContext
 from gitrun.server.mlflow.auth import AUTH_SCOPE_KEY, Identity
 from gitrun.server.mlflow.protocol import (
@@ -61,6 +61,12 @@ class Api:
         """The request's fields: the query string for GET/DELETE, the JSON body otherwise."""
         if request.method in ("GET", "DELETE", "HEAD"):
             return query_fields(request)
+        # As MLflow's server: JSON only.  This also keeps web pages of other sites out: a
+        # browser sends a cross-site JSON POST only after a CORS preflight this server never
+        # approves, while a text/plain "simple" POST would go through without one.
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind != "application/json":
+            raise InvalidParameterValue("Bad Request. Content-Type must be one of ['application/json'].")
         declared = request.headers.get("content-length")
         limit = self.settings.max_body_bytes
         if declared is not None and declared.isdigit() and int(declared) > limit:

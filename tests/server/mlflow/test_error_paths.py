@@ -82,6 +82,7 @@ RAW_BODIES: list[tuple[str, bytes, str]] = [
     ("malformed JSON", b"{not json", "application/json"),
     ("empty body", b"", "application/json"),
     ("a JSON array", b"[1,2]", "application/json"),
+    ("not JSON content", b'{"run_id": "x", "key": "m", "value": 1, "timestamp": 1}', "text/plain"),
 ]
 
 # MLflow 3.17 answers these client mistakes with an HTML 500 page (which its client
