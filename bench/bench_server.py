@@ -146,6 +146,7 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="small sizes (the import stays at 10k runs)")
     parser.add_argument("--import-runs", type=int, default=10_000)
+    parser.add_argument("--only-import", action="store_true", help="only the import figure")
     args = parser.parse_args()
     q = args.quick
     sizes = {"log_metric": 300 if q else 2000, "log_batch": 20 if q else 100, "search": 500 if q else 2000}
@@ -155,7 +156,7 @@ def main() -> None:
     load_before = common.machine_load()
     samples: dict[str, dict[str, list[float]]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-server-") as tmp:
-        for kind in ("gitrun", "mlflow"):
+        for kind in () if args.only_import else ("gitrun", "mlflow"):
             url, proc = start(kind, tmp, python)
             try:
                 for name, n in sizes.items():
@@ -166,6 +167,13 @@ def main() -> None:
                 proc.wait(timeout=120)
         uri = mlflow_store(tmp, python, import_runs)
         imported = import_speed(tmp, uri, import_runs, 3)
+    if args.only_import:
+        row = Row(
+            f"import {import_runs} runs (sqlite)", "runs/s", median(imported), samples={"gitrun": imported}
+        )
+        common.print_table([row], "gitrun import-mlflow")
+        common.write_json("server-import.json", {"load_before": load_before, "rows": [row.as_dict()]})
+        return
     lm, lb, se = samples["log_metric"], samples["log_batch"], samples["search"]
     rows = [
         Row("log_metric", "µs/call", median(lm["gitrun"]), mlflow_sqlite=median(lm["mlflow"]),

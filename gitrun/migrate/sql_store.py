@@ -89,6 +89,8 @@ class SqlStore:
         self._metric_cols = self.db.columns("metrics")
         self._run_cols = self.db.columns("runs")
         self._has_inputs = bool(self.db.columns("inputs")) and bool(self.db.columns("datasets"))
+        self._series_of: str | None = None
+        self._series: dict[str, list[tuple[int, int, float]]] = {}
 
     def experiments(self) -> list[SourceExperiment]:
         tags: dict[str, dict[str, str]] = defaultdict(dict)
@@ -160,15 +162,33 @@ class SqlStore:
             )
 
     def history(self, run_id: str, key: str) -> Points:
-        """The series in the order MLflow's SQL store returns it: timestamp, step, value."""
-        step = "step" if "step" in self._metric_cols else "0"
-        nan = "is_nan" if "is_nan" in self._metric_cols else "0"
-        rows = self.db.query(
-            f"SELECT {step}, timestamp, value, {nan} FROM metrics WHERE run_uuid = :run AND key = :key "
-            "ORDER BY timestamp, step, value",
-            {"run": run_id, "key": key},
-        )
-        return [(int(s), int(t), math.nan if n else float(v)) for s, t, v, n in rows]
+        """The series in the order MLflow's SQL store returns it: timestamp, step, value.
+
+        A run's series are read in one query on ``metrics.run_uuid`` (indexed in every
+        MLflow schema) and kept until another run is asked for: a query per key lets
+        SQLite pick the primary key, which starts with the key, and scan every run's
+        points of that key.
+        """
+        if self._series_of != run_id:
+            step = "step" if "step" in self._metric_cols else "0"
+            nan = "is_nan" if "is_nan" in self._metric_cols else "0"
+            rows = self.db.query(
+                f"SELECT key, {step}, timestamp, value, {nan} FROM metrics WHERE run_uuid = :run",
+                {"run": run_id},
+            )
+            series: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
+            for k, s, t, v, n in rows:
+                series[str(k)].append((int(t), int(s), math.nan if n else float(v)))
+            # MLflow orders by (timestamp, step, value); NaN is stored as 0 with is_nan set.
+            self._series = {
+                k: [
+                    (s, t, v)
+                    for t, s, v in sorted(points, key=lambda p: (p[0], p[1], 0.0 if p[2] != p[2] else p[2]))
+                ]
+                for k, points in series.items()
+            }
+            self._series_of = run_id
+        return self._series.get(key, [])
 
     def _datasets(self, exp: str) -> dict[str, list[ent.DatasetInput]]:
         tags: dict[str, list[ent.InputTag]] = defaultdict(list)
