@@ -62,20 +62,20 @@ async def finalize(api: Api, request: Request) -> Response:
     return JsonMessage({"model": messages.logged_model(model)})
 
 
-async def log_params(api: Api, request: Request) -> Response:
+async def _update_pairs(api: Api, request: Request, field: str) -> Response:
+    """Add params or set tags (``field``) of a model from the body's key/value list."""
     api.check_write(request)
-    fields = await api.fields(request)
-    params = _pairs(fields.objects("params"))
-    await api.call(lm.update, api.store, request.path_params["model_id"], params=params)
+    pairs = _pairs((await api.fields(request)).objects(field))
+    await api.call(lm.update, api.store, request.path_params["model_id"], **{field: pairs})
     return EMPTY
+
+
+async def log_params(api: Api, request: Request) -> Response:
+    return await _update_pairs(api, request, "params")
 
 
 async def set_tags(api: Api, request: Request) -> Response:
-    api.check_write(request)
-    fields = await api.fields(request)
-    tags = _pairs(fields.objects("tags"))
-    await api.call(lm.update, api.store, request.path_params["model_id"], tags=tags)
-    return EMPTY
+    return await _update_pairs(api, request, "tags")
 
 
 async def delete_tag(api: Api, request: Request) -> Response:

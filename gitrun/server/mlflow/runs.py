@@ -8,6 +8,7 @@ requests of every client into one commit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -139,14 +140,21 @@ async def log_metric(api: Api, request: Request) -> Response:
     return EMPTY
 
 
-async def log_param(api: Api, request: Request) -> Response:
+async def _run_key_value(
+    api: Api, request: Request, call: Callable[[str, str, str | None], object]
+) -> Response:
+    """``log-parameter`` and ``set-tag``: a run, a key (required) and a value."""
     api.check_write(request)
     fields = await api.fields(request)
     run_id = fields.run_id()
     key = fields.required_string("key")
     value = fields.string("value", default="")
-    await api.call(api.ctx.client.log_param, run_id, key, value)
+    await api.call(call, run_id, key, value)
     return EMPTY
+
+
+async def log_param(api: Api, request: Request) -> Response:
+    return await _run_key_value(api, request, api.ctx.client.log_param)
 
 
 async def log_batch(api: Api, request: Request) -> Response:
@@ -216,13 +224,7 @@ def _key_value(item: Fields, where: str, kind: Any) -> Any:
 
 
 async def set_tag(api: Api, request: Request) -> Response:
-    api.check_write(request)
-    fields = await api.fields(request)
-    run_id = fields.run_id()
-    key = fields.required_string("key")
-    value = fields.string("value", default="")
-    await api.call(api.ctx.client.set_tag, run_id, key, value)
-    return EMPTY
+    return await _run_key_value(api, request, api.ctx.client.set_tag)
 
 
 async def delete_tag(api: Api, request: Request) -> Response:
