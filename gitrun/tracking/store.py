@@ -36,6 +36,7 @@ from gitrun.tracking import entities as ent
 from gitrun.tracking import names
 from gitrun.tracking.capture import code as code_capture
 from gitrun.tracking.capture import environment, source
+from gitrun.tracking.run_record import RUN_NAME_TAG, USER_TAG, check_active, new_run_info
 
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
@@ -255,30 +256,18 @@ class TrackingStore:
         inherit_code_from: str | None = None,
         owned: bool = True,
     ) -> str:
-        experiment = self.get_experiment(experiment_id)
-        if experiment.lifecycle_stage != ent.LifecycleStage.ACTIVE:
-            raise InvalidParameterValue(
-                f"The experiment {experiment_id} must be in the 'active' state. Current state is "
-                f"{experiment.lifecycle_stage}."
-            )
+        check_active(self.get_experiment(experiment_id))
         run_id = self.new_run_id()
-        name = run_name or tags.get("mlflow.runName") or names.generate()
-        tags = {**tags, "mlflow.runName": name}
-        user = tags.get("mlflow.user") or source.user()
-        info: dict[str, Any] = {
-            "schema_version": layout.SCHEMA_VERSION,
-            "run_id": run_id,
-            "run_name": name,
-            "experiment_id": experiment_id,
-            "status": ent.RunStatus.RUNNING,
-            "lifecycle_stage": ent.LifecycleStage.ACTIVE,
-            "start_time": start_time if start_time is not None else now_ms(),
-            "end_time": None,
-            "user_id": user,
-            "artifact_uri": f"runs:/{run_id}",
-            "parent_run_id": parent_run_id,
-            "source": source.source(),
-        }
+        info = new_run_info(
+            run_id,
+            experiment_id,
+            run_name=run_name or tags.get(RUN_NAME_TAG) or names.generate(),
+            user_id=tags.get(USER_TAG) or source.user(),
+            start_time=start_time if start_time is not None else now_ms(),
+            parent_run_id=parent_run_id,
+            source=source.source(),
+        )
+        tags = {**tags, RUN_NAME_TAG: info["run_name"]}
         files: dict[str, tuple[int, Oid] | None] = {
             layout.ENVIRONMENT_FILE: (MODE_BLOB, self._environment_blob())
         }
