@@ -20,12 +20,14 @@ from gitrun.cli.commands import (
     hooks,
     manage,
     metrics,
+    mlflow_io,
     models,
     plot,
     pull,
     reproduce,
     run,
     runs,
+    server,
     show,
     sync,
     ui,
@@ -132,6 +134,9 @@ for _command in (manage.rm, manage.restore, manage.tag, manage.rename):
     runs.runs.add_command(_command)
 cli.add_command(plot.plot)
 cli.add_command(diff.diff)
+cli.add_command(server.server)
+cli.add_command(mlflow_io.import_mlflow)
+cli.add_command(mlflow_io.export_mlflow)
 
 
 def _invoke() -> None:

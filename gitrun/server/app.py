@@ -52,7 +52,10 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(
-    options: ServerOptions, groups: Sequence[RouteGroup] | None = None, client: Client | None = None
+    options: ServerOptions,
+    groups: Sequence[RouteGroup] | None = None,
+    client: Client | None = None,
+    middleware: Sequence[Middleware] = (),
 ) -> Starlette:
     """The ASGI app serving ``groups`` (default: the web UI) with ``options``.
 
@@ -60,6 +63,8 @@ def create_app(
         options: Shared options (tracking URI, host, writable, ...).
         groups: Route groups to mount, in order (a group with prefix "" last).
         client: A tracking client to use instead of one for ``options.tracking_uri``.
+        middleware: More middleware, inside the security middleware (``gitrun server``'s
+            authentication).
     """
     context = ServerContext(options, client)
     chosen = list(groups) if groups is not None else default_groups()
@@ -70,7 +75,7 @@ def create_app(
         routes += [Mount(group.prefix, routes=built, name=group.name)] if group.prefix else built
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityMiddleware, loopback_only=options.loopback)],
+        middleware=[Middleware(SecurityMiddleware, loopback_only=options.loopback), *middleware],
         exception_handlers={Exception: _internal_error},
     )
     app.state.context = context

@@ -11,6 +11,7 @@ from typing import Any
 from gitrun.errors import InvalidParameterValue
 from gitrun.tracking import entities as ent
 from gitrun.tracking import validation as v
+from gitrun.tracking.run_record import checked_run_name
 from gitrun.tracking.store import TrackingStore, open_store
 
 
@@ -112,13 +113,7 @@ class Client:
     ) -> ent.Run:
         """Create a RUNNING run (not made active: the fluent run stack is untouched)."""
         clean = self._clean_tags(tags or {})
-        if run_name is not None:
-            run_name = v.tag_value("mlflow.runName", run_name)
-        if run_name is not None and "mlflow.runName" in clean and clean["mlflow.runName"] != run_name:
-            raise InvalidParameterValue(
-                f"Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different "
-                f"values (run_name='{run_name}', mlflow.runName='{clean['mlflow.runName']}')."
-            )
+        run_name = checked_run_name(run_name, clean)
         # Not owned by this process (MLflow's client is stateless): it stays RUNNING until
         # someone calls set_terminated, even after this process exits.
         run_id = self.store.create_run(
@@ -150,12 +145,17 @@ class Client:
         timestamp: int | None = None,
         step: int | None = None,
         synchronous: bool | None = None,
+        model_id: str | None = None,
         **_: Any,
     ) -> None:
+        """One point of a run's metric series (also attached to the logged model ``model_id``)."""
         key = v.validate_key(key, "metric")
         value = v.metric_value(key, value)
         ts = int(time.time() * 1000) if timestamp is None else v.metric_timestamp(timestamp)
-        self.store.writer.log_metric(v.run_id(run_id), key, value, v.metric_step(step), ts)
+        step = v.metric_step(step)
+        attach = self._model_points([ent.Metric(key, value, ts, step, model_id=model_id)]) if model_id else {}
+        self.store.writer.log_metric(v.run_id(run_id), key, value, step, ts)
+        self._attach_to_models(attach)
 
     def log_batch(
         self,
@@ -165,19 +165,47 @@ class Client:
         tags: Sequence[ent.RunTag] = (),
         synchronous: bool | None = None,
     ) -> None:
-        """Params, then metrics, then tags; every entity is validated before any is written."""
+        """Params, then metrics, then tags; every entity is validated before any is written.
+
+        A metric with a ``model_id`` is also attached to that logged model."""
         run_id = v.run_id(run_id)
         clean_params = {v.validate_key(p.key, "param"): v.param_value(p.key, p.value) for p in params}
         v.no_duplicates([p.key for p in params], "parameter")
         columns = _clean_columns(metrics)
+        attach = self._model_points(metrics) if columns is not None else {}
         clean_tags = {v.validate_key(t.key, "tag"): v.tag_value(t.key, t.value) for t in tags}
         writer = self.store.writer
         if clean_params:
             writer.log_params(run_id, clean_params)
         if columns is not None:
             writer.log_metric_columns(run_id, *columns)
+            self._attach_to_models(attach)
         if clean_tags:
             self._set_tags(run_id, clean_tags)
+
+    def _model_points(self, points: Sequence[ent.Metric]) -> dict[str, list[tuple[str, float, int, int]]]:
+        """The points that name a logged model (``model_id``), by model; each model must exist."""
+        from gitrun.tracking import logged_models
+
+        by_model: dict[str, list[tuple[str, float, int, int]]] = {}
+        for m in points:
+            if m.model_id is not None:
+                point = (
+                    m.key,
+                    v.metric_value(m.key, m.value),
+                    v.metric_step(m.step),
+                    v.metric_timestamp(m.timestamp),
+                )
+                by_model.setdefault(logged_models.check_model_id(m.model_id), []).append(point)
+        for model_id in by_model:
+            logged_models.get_logged_model(self.store, model_id)
+        return by_model
+
+    def _attach_to_models(self, points: dict[str, list[tuple[str, float, int, int]]]) -> None:
+        from gitrun.tracking import logged_models
+
+        for model_id, items in points.items():
+            logged_models.log_metrics(self.store, model_id, items)
 
     def set_tag(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> None:
         key = v.validate_key(key, "tag")
@@ -316,13 +344,11 @@ class Client:
     def log_inputs(
         self, run_id: str, datasets: Sequence[ent.DatasetInput] | None = None, models: Any = None
     ) -> None:
-        """MLflow's ``log_inputs``: each ``DatasetInput`` with its context tag."""
-        from gitrun.tracking.datasets import CONTEXT_TAG
+        """MLflow's ``log_inputs``: each ``DatasetInput`` (its ``mlflow.data.context`` tag
+        is the context), all validated before any is recorded."""
+        from gitrun.tracking import datasets as ds
 
-        for item in datasets or ():
-            tags = {t.key: t.value for t in item.tags}
-            context = tags.pop(CONTEXT_TAG, None)
-            self.log_input(run_id, item.dataset, context, tags)
+        ds.log_inputs(self.store, run_id, datasets or ())
 
     # -- artifacts (gitrun.tracking.artifacts) -----------------------------------------------------
 
@@ -462,11 +488,42 @@ class Client:
 
         logged_models.set_tags(self.store, logged_models.check_model_id(model_id), {}, (key,))
 
+    def create_logged_model(
+        self,
+        experiment_id: str,
+        name: str | None = None,
+        source_run_id: str | None = None,
+        tags: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+        model_type: str | None = None,
+    ) -> ent.LoggedModel:
+        """A PENDING model whose files are then logged to ``<name>/`` of ``source_run_id``
+        (of a run made to hold it when None), then finalized; its id is minted now."""
+        from gitrun.tracking import logged_models
+
+        return logged_models.create_model(
+            self.store,
+            experiment_id,
+            name,
+            source_run_id=source_run_id,
+            model_type=model_type,
+            params=params,
+            tags=tags,
+        )
+
     def finalize_logged_model(
         self, model_id: str, status: str = ent.LoggedModelStatus.READY
     ) -> ent.LoggedModel:
-        """Logged models are READY once logged (their files are written first): returns the model."""
-        return self.get_logged_model(model_id)
+        """READY: record the digest, flavors and size of the model's files (a model logged
+        by ``log_model`` is READY already; finalizing it again is harmless); or FAILED."""
+        from gitrun.tracking import logged_models
+
+        return logged_models.finalize(self.store, logged_models.check_model_id(model_id), status)
+
+    def log_model_params(self, model_id: str, params: dict[str, Any]) -> None:
+        from gitrun.tracking import logged_models
+
+        logged_models.log_params(self.store, logged_models.check_model_id(model_id), params)
 
     def run_logged_models(self, run_id: str) -> dict[str, ent.LoggedModel]:
         """The models a run logged, by name (a gitrun extra)."""

@@ -195,7 +195,8 @@ class InputTag:
 
 @dataclass(frozen=True)
 class Dataset:
-    """A declared input of a run: ``name`` is its path, ``digest`` its content address."""
+    """A dataset input of a run (MLflow's ``Dataset``); for a declared input file,
+    ``name`` is its path and ``digest`` its content address."""
 
     name: str
     digest: str

@@ -41,6 +41,7 @@ from gitrun.tracking import entities as ent
 from gitrun.tracking import names
 from gitrun.tracking.capture import code as code_capture
 from gitrun.tracking.capture import environment, source
+from gitrun.tracking.run_record import RUN_NAME_TAG, USER_TAG, check_active, new_run_info
 
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
@@ -291,36 +292,24 @@ class TrackingStore:
         inherit_code_from: str | None = None,
         owned: bool = True,
     ) -> str:
-        experiment = self.get_experiment(experiment_id)
-        if experiment.lifecycle_stage != ent.LifecycleStage.ACTIVE:
-            raise InvalidParameterValue(
-                f"The experiment {experiment_id} must be in the 'active' state. Current state is "
-                f"{experiment.lifecycle_stage}."
-            )
+        check_active(self.get_experiment(experiment_id))
         run_id = self.new_run_id()
-        name = run_name or tags.get("mlflow.runName") or names.generate()
-        tags = {**tags, "mlflow.runName": name}
         captured_user = source.user()
-        user = tags.get("mlflow.user") or readable(captured_user)
         src = source.source()
         if has_surrogates(captured_user):
             src["user"] = captured_user  # lossless below; user_id holds the readable form
-        info: dict[str, Any] = {
-            "schema_version": layout.SCHEMA_VERSION,
-            "run_id": run_id,
-            "run_name": name,
-            "experiment_id": experiment_id,
-            "status": ent.RunStatus.RUNNING,
-            "lifecycle_stage": ent.LifecycleStage.ACTIVE,
-            "start_time": start_time if start_time is not None else now_ms(),
-            "end_time": None,
-            "user_id": user,
-            "artifact_uri": f"runs:/{run_id}",
-            "parent_run_id": parent_run_id,
+        info = new_run_info(
+            run_id,
+            experiment_id,
+            run_name=run_name or tags.get(RUN_NAME_TAG) or names.generate(),
+            user_id=tags.get(USER_TAG) or readable(captured_user),
+            start_time=start_time if start_time is not None else now_ms(),
+            parent_run_id=parent_run_id,
             # Captured text is recorded losslessly (argv, cwd, paths may hold bytes that are
             # not UTF-8: see core.records.text).
-            "source": encode_captured(src),
-        }
+            source=encode_captured(src),
+        )
+        tags = {**tags, RUN_NAME_TAG: info["run_name"]}
         files: dict[str, tuple[int, Oid] | None] = {
             layout.ENVIRONMENT_FILE: (MODE_BLOB, self._environment_blob())
         }

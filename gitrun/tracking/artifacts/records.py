@@ -127,6 +127,28 @@ def record_dir(
     return manifests
 
 
+def seal_folder(
+    store: TrackingStore, run_id: str, path: str
+) -> tuple[Digest, dict[str, ArtifactFile]] | None:
+    """Make the folder ``path`` one directory entry (files logged one by one under it
+    are separate entries); returns its manifest's digest and its files, None when it
+    holds none.  The folder's files do not change, only how the record lists them."""
+    stores = stores_for(store)
+    files = build_tree(read_entries(store, run_id), stores.manifest).below(path)
+    if not files:
+        return None
+    record_dir(
+        store,
+        run_id,
+        path,
+        {rel: (f.digest, f.size) for rel, f in files.items()},
+        replace=True,
+        upload=stores.write_through,
+    )
+    entry = read_entries(store, run_id)[path]
+    return entry.digest, files
+
+
 def _merged_manifest(
     stores: ArtifactStores,
     current: ArtifactTree,
