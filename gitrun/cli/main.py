@@ -89,7 +89,7 @@ def _quiet_warnings() -> None:
         text = str(message)
         click.echo(text if text.startswith("gitrun:") else f"gitrun: warning: {text}", err=True)
 
-    warnings.showwarning = show  # type: ignore[assignment]
+    warnings.showwarning = show
 
 
 @click.command("help")

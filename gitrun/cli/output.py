@@ -3,7 +3,7 @@
 Run names, params, tags and paths come from records fetched from other people's
 machines.  Printed raw, ``ESC`` and ``OSC`` sequences in them could clear the screen,
 set the window title, forge hyperlinks, or reorder text (bidirectional overrides).
-Values are escaped where they are formatted (:func:`gitrun.core.records.text.printable`);
+Values are escaped where they are formatted (:func:`gitrun.tracking.display.printable`);
 as a second line of defence :func:`install` wraps stdout and stderr so that whatever
 reaches them is escaped the same way, except the colour sequences gitrun itself
 writes (SGR, ``ESC [ ... m``) and, on stderr, what progress bars use (``\\r``, cursor
@@ -18,7 +18,7 @@ import sys
 import warnings
 from typing import Any, TextIO
 
-from gitrun.core.records.text import printable
+from gitrun.tracking.display import printable
 
 _STDOUT_UNSAFE = re.compile(
     "(\x1b\\[[0-9;]*m)|[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e"
@@ -58,9 +58,9 @@ class SafeTextOutput:
 def install() -> None:
     """Wrap ``sys.stdout`` and ``sys.stderr``; show warnings as ``gitrun: warning: ...``."""
     if not isinstance(sys.stdout, SafeTextOutput) and sys.stdout is not None:
-        sys.stdout = SafeTextOutput(sys.stdout, _STDOUT_UNSAFE)  # type: ignore[assignment]
+        sys.stdout = SafeTextOutput(sys.stdout, _STDOUT_UNSAFE)
     if not isinstance(sys.stderr, SafeTextOutput) and sys.stderr is not None:
-        sys.stderr = SafeTextOutput(sys.stderr, _STDERR_UNSAFE)  # type: ignore[assignment]
+        sys.stderr = SafeTextOutput(sys.stderr, _STDERR_UNSAFE)
     warnings.showwarning = _show_warning
 
 

@@ -31,13 +31,9 @@ def pager_command() -> str | None:
 
 
 def _git_pager() -> str | None:
-    from gitrun.core.git.cli import run_git_status
+    from gitrun.tracking.repository import config_value
 
-    try:
-        code, out, _ = run_git_status(["config", "--get", "core.pager"], git_dir=None)
-    except Exception:  # noqa: BLE001 - no git, no repository: no configured pager
-        return None
-    return out.decode().strip() if code == 0 else None
+    return config_value("core.pager")
 
 
 @contextlib.contextmanager

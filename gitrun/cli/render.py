@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from gitrun.core.records.text import printable
+from gitrun.tracking.display import printable
 from gitrun.tracking.entities import Run
 
 ELLIPSIS = "…"

@@ -24,10 +24,10 @@ import stat
 import sys
 from dataclasses import dataclass
 
-from gitrun.core.git.cli import run_git, run_git_status
 from gitrun.errors import GitrunError
 from gitrun.hooks import HOOKS
 from gitrun.hooks.shim import CHAINED_SUFFIX, MARKER_PREFIX, render
+from gitrun.tracking.repository import run_git, run_git_status
 
 OPT_IN = "gitrun.hooks"
 # A hook that dispatches on its own file name (``basename "$0"``, or a sibling script
@@ -49,7 +49,7 @@ class HookChange:
 
 def _git_dir(work_tree: str) -> str | None:
     """The git dir of ``work_tree`` as git finds it (``GIT_DIR`` setups included)."""
-    from gitrun.core.git.discovery import discover
+    from gitrun.tracking.repository import discover
 
     found = discover(work_tree)
     return found.git_dir if found else None

@@ -6,14 +6,14 @@ import os
 import sys
 from collections.abc import Iterable
 
-from gitrun.core.git.cli import run_git
 from gitrun.errors import GitrunError
+from gitrun.tracking.repository import run_git
 
 
 def _git(args: list[str]) -> bytes:
     """Run git on the repository the hook runs for, found as git finds it (git may
     have exported ``GIT_DIR`` into the hook; ``run_git`` drops inherited variables)."""
-    from gitrun.core.git.discovery import discover
+    from gitrun.tracking.repository import discover
 
     found = discover(os.getcwd())
     return run_git(args, git_dir=found.git_dir if found else None, check=False)

@@ -45,7 +45,7 @@ class _Database:
         else:
             self._sqlite = None
             try:
-                import sqlalchemy  # type: ignore[import-not-found]
+                import sqlalchemy
             except ImportError:
                 raise InvalidParameterValue(
                     f"reading {uri.split(':', maxsplit=1)[0]} databases needs SQLAlchemy and the "

@@ -40,4 +40,6 @@ class ServerContext:
         """Run ``fn(*args, **kwargs)`` in the tracking thread; return its result."""
         if self._limiter is None:
             self._limiter = anyio.CapacityLimiter(1)
-        return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs), limiter=self._limiter)
+        call = functools.partial(fn, *args, **kwargs)
+        result: T = await anyio.to_thread.run_sync(call, limiter=self._limiter)
+        return result

@@ -101,15 +101,15 @@ class Metric(tuple):  # type: ignore[type-arg]
 
     @property
     def dataset_name(self) -> str | None:
-        return self[5] if len(self) > 5 else None  # type: ignore[no-any-return]
+        return self[5] if len(self) > 5 else None
 
     @property
     def dataset_digest(self) -> str | None:
-        return self[6] if len(self) > 6 else None  # type: ignore[no-any-return]
+        return self[6] if len(self) > 6 else None
 
     @property
     def model_id(self) -> str | None:
-        return self[7] if len(self) > 7 else None  # type: ignore[no-any-return]
+        return self[7] if len(self) > 7 else None
 
     @classmethod
     def many(

@@ -23,15 +23,14 @@ def config(key: str | None, value: str | None, unset: bool) -> int:
     artifacts.options.<name> (an fsspec option such as endpoint_url). Credentials are
     refused: they come from the environment.
     """
-    from gitrun.core.artifacts import config as cfg
+    from gitrun.tracking import settings
 
     if value is not None and unset:
         raise click.UsageError("give a VALUE or --unset, not both")
     reading = value is None and not unset
     obj = cli_context()
-    repo = (obj.reader if reading else obj.client).store.repo
-    current = cfg.load_config(repo.work_tree, repo.common_dir, environ={})
-    remote, options = current.remote, dict(current.options)
+    store = (obj.reader if reading else obj.client).store
+    remote, options = settings.file_settings(store)
     if key is None:
         if unset:
             raise click.UsageError("--unset needs a KEY")
@@ -54,11 +53,12 @@ def config(key: str | None, value: str | None, unset: bool) -> int:
         if unset or value is None:
             options.pop(name, None)
         else:
-            options[name] = cfg.typed_value(value)  # `anon false` stores a boolean
+            options[name] = settings.typed_value(value)  # `anon false` stores a boolean
     else:
         raise click.UsageError(f"unknown key {key!r}; known: {', '.join(KEYS)}")
-    path = cfg.save_remote(repo.work_tree, repo.common_dir, remote, options)
-    click.echo(f"wrote {path}" + ("; commit it so that clones use the same store" if repo.work_tree else ""))
+    path = settings.save_settings(store, remote, options)
+    hint = "; commit it so that clones use the same store" if store.repo.work_tree else ""
+    click.echo(f"wrote {path}{hint}")
     return 0
 
 

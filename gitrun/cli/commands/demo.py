@@ -49,7 +49,7 @@ json.dump(ids, open(sys.argv[1], "w"))
 
 
 def _git(args: list[str], cwd: str) -> None:
-    from gitrun.core.git.cli import run_git
+    from gitrun.tracking.repository import run_git
 
     env = {
         "GIT_AUTHOR_NAME": "gitrun demo",
@@ -106,6 +106,6 @@ def demo(directory: str) -> int:
 
 
 def parent_path(run_id: str) -> str:
-    from gitrun.core.records.layout import run_dir
+    from gitrun.tracking.repository import record_path
 
-    return run_dir(run_id)
+    return record_path(run_id)

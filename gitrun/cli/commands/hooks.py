@@ -8,13 +8,13 @@ import click
 
 
 def _work_tree() -> str:
-    from gitrun.core.git.repo import Repository
     from gitrun.errors import GitrunError
+    from gitrun.tracking.repository import work_tree
 
-    repo = Repository.discover(os.getcwd())
-    if repo is None or repo.work_tree is None:
+    found = work_tree(os.getcwd())
+    if found is None:
         raise GitrunError("git hooks need a repository with a work tree: run this inside one")
-    return repo.work_tree
+    return found
 
 
 @click.group()

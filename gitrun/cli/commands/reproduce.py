@@ -28,7 +28,7 @@ def _echo_checkout(checkout: object) -> None:
         click.echo(f"  input restored (verified): {path}")
     click.echo(f"  packages: {checkout.directory}/{SIDECAR}/requirements.txt")
     if checkout.command:
-        from gitrun.core.records.text import shell_join, shell_quote
+        from gitrun.tracking.display import shell_join, shell_quote
 
         click.echo(f"  started as: (cd {shell_quote(checkout.cwd)} && {shell_join(checkout.command)})")
     else:

@@ -78,10 +78,9 @@ def server(
         from gitrun.server.options import ServerOptions
     except ImportError as exc:  # starlette/uvicorn are the `ui` extra
         raise click.ClickException(f"the server needs its extra: pip install 'gitrun[ui]' ({exc})") from None
-    from gitrun.core import location
+    from gitrun.tracking.repository import store_path
 
-    uri = repo if repo is not None else cli_context().tracking_uri
-    path = location.resolve(uri).path
+    path = store_path(repo if repo is not None else cli_context().tracking_uri)
     if host not in ("127.0.0.1", "localhost", "::1") and not auth_file:
         click.echo(
             f"warning: serving on {host} without --auth-file: anyone who can reach it can read and log",

@@ -11,7 +11,7 @@ from gitrun.cli import render
 from gitrun.cli.commands.artifacts import fmt_size
 from gitrun.cli.commands.runs import run_json
 from gitrun.cli.context import cli_context
-from gitrun.core.records.text import readable
+from gitrun.tracking.display import readable
 
 
 def details_json(details: Any, summaries: dict[str, Any]) -> dict[str, Any]:

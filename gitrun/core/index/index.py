@@ -306,7 +306,7 @@ class RunIndex:
                     sql += f" AND r.experiment_id IN ({','.join('?' * len(experiment_ids))})"
                     params += list(experiment_ids)
             sql += " ORDER BY r.start_time DESC, r.run_id, m.name"
-            return [tuple(row) for row in conn.execute(sql, params)]  # type: ignore[misc]
+            return [tuple(row) for row in conn.execute(sql, params)]
 
         with self._lock:
             return self._guarded(run)

@@ -145,9 +145,9 @@ def check_python(saved: str) -> None:
 
 
 def file_digest(path: Path) -> str:
-    from gitrun.core.artifacts import hash_file
+    from gitrun.tracking.artifacts.objects import file_digest as digest
 
-    return str(hash_file(path)[0])
+    return digest(path)
 
 
 def verify_file(path: Path, expected: str | None) -> None:

@@ -13,9 +13,9 @@ import pickle
 from pathlib import Path
 from typing import Any
 
-from gitrun.core.artifacts import hash_bytes
 from gitrun.errors import GitrunError
 from gitrun.integrations.models.descriptor import verify_file
+from gitrun.tracking.artifacts.objects import bytes_digest
 
 # A fixed protocol: the same object gives the same bytes on every Python >= 3.8,
 # so logging an identical model twice stores it once.
@@ -48,7 +48,7 @@ def dump(obj: Any, path: Path, serialization_format: str = "pickle") -> tuple[st
 
         data = cloudpickle.dumps(obj, protocol=PROTOCOL)
     path.write_bytes(data)
-    return serialization_format, str(hash_bytes(data))
+    return serialization_format, bytes_digest(data)
 
 
 def load(path: Path, digest: str | None, serialization_format: str = "pickle") -> Any:

@@ -104,7 +104,7 @@ def _add_callback(
 def _callback(recorder: training.SeriesRecorder) -> Any:
     import xgboost
 
-    class _Record(xgboost.callback.TrainingCallback):  # type: ignore[misc]
+    class _Record(xgboost.callback.TrainingCallback):
         def after_iteration(self, model: Any, epoch: int, evals_log: dict[str, Any]) -> bool:
             values = {}
             for data_name, metrics in evals_log.items():

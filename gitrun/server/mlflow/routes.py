@@ -76,7 +76,7 @@ def _unknown(table: list[tuple[str, list[str], Handler]]) -> Callable[[Request],
             )
         )
 
-    return answer  # type: ignore[return-value]
+    return answer  # type: ignore[return-value,unused-ignore]
 
 
 def table_routes(api: Api, table: list[tuple[str, list[str], Handler]]) -> list[BaseRoute]:

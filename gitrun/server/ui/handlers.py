@@ -37,7 +37,8 @@ def endpoint(context: ServerContext, handler: Handler) -> Callable[[Request], Aw
 
 
 def text_arg(request: Request, name: str, default: str = "") -> str:
-    return request.query_params.get(name, default)
+    value: str = request.query_params.get(name, default)
+    return value
 
 
 def int_arg(request: Request, name: str, default: int) -> int:

@@ -85,3 +85,17 @@ def pull(store: TrackingStore, text: str, output: str | os.PathLike[str] | None 
     stores.ensure_local(files.values())
     place_files(stores.local, files, target)
     return target, len(files)
+
+
+def bytes_digest(data: bytes) -> str:
+    """The address (``sha256:<hex>``) ``data`` has, or would have, in an artifact store."""
+    from gitrun.core.artifacts.digest import hash_bytes
+
+    return str(hash_bytes(data))
+
+
+def file_digest(path: str | os.PathLike[str]) -> str:
+    """The address (``sha256:<hex>``) the file at ``path`` has in an artifact store."""
+    from gitrun.core.artifacts.digest import hash_file
+
+    return str(hash_file(path)[0])

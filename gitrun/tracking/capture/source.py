@@ -30,7 +30,7 @@ def in_notebook() -> bool:
     if shell is None:
         return False
     try:
-        ip = shell.get_ipython()  # type: ignore[attr-defined]
+        ip = shell.get_ipython()
     except AttributeError:
         return False
     return ip is not None and "IPKernelApp" in getattr(ip, "config", {})
@@ -53,9 +53,8 @@ def user_script() -> str | None:
     script = entry_point()
     if script is None:
         return None
-    import gitrun
-
-    package = os.path.dirname(os.path.realpath(gitrun.__file__))
+    # gitrun's own folder (this file is gitrun/tracking/capture/source.py).
+    package = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
     prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)} | {package}
     real = os.path.realpath(script)
     if any(real.startswith(p + os.sep) for p in prefixes):
