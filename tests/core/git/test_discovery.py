@@ -8,6 +8,7 @@ real git gave before git was taken off PATH.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,27 @@ def test_common_dir_of_a_linked_worktree(layouts: dict[str, Path]) -> None:
     linked_git_dir = _git_says(layouts["linked"]).git_dir
     assert discovery.common_dir(linked_git_dir) == os.path.realpath(layouts["work"].parent.parent / ".git")
     assert discovery.common_dir(str(layouts["bare"])) == str(layouts["bare"])
+
+
+def test_one_git_call_per_folder_per_process(
+    work_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A git on PATH that logs each call, then runs the real one.
+    real = shutil.which("git")
+    assert real is not None
+    wrapper_dir = tmp_path / "logging-git"
+    wrapper_dir.mkdir()
+    calls = tmp_path / "calls.log"
+    wrapper = wrapper_dir / "git"
+    wrapper.write_text(f'#!/bin/sh\necho "$*" >> {calls}\nexec {real} "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{wrapper_dir}{os.pathsep}{os.environ['PATH']}")
+    (work_repo / "once").mkdir()
+    first = discovery.discover(str(work_repo / "once"))
+    assert first == discovery.discover(str(work_repo / "once"))
+    assert calls.read_text().count("rev-parse") == 1
+    outside = tmp_path / "outside-any-repository"
+    outside.mkdir()
+    assert discovery.discover(str(outside)) is None
+    assert discovery.discover(str(outside)) is None
+    assert calls.read_text().count("rev-parse") == 3  # nothing found is asked again

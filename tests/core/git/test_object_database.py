@@ -176,3 +176,34 @@ def test_objects_are_written_again_after_git_removes_their_pack_folder(tmp_path:
     assert again == first
     assert git(repo.git_dir, "cat-file", "-p", again) == "one\n"
     assert _cat(Path(repo.git_dir), again) == b"one\n"
+
+
+def test_commits_made_by_git_are_decoded_field_by_field(work_repo: Path) -> None:
+    # An extra header after the committer (``encoding``) must not be taken for it.
+    git(work_repo, "-c", "i18n.commitEncoding=ISO-8859-1", "commit", "-q", "--allow-empty", "-m", "latin")
+    oid = git(work_repo, "rev-parse", "HEAD").strip()
+    assert "\nencoding ISO-8859-1\n" in _cat(work_repo, oid).decode()
+    commit = _repo(work_repo).read_commit(Oid(oid))
+    fields = git(
+        work_repo, "log", "-1", "--format=%T%n%P%n%an <%ae> %at %ad%n%cn <%ce> %ct %cd", "--date=format:%z"
+    )
+    tree, parent, author, committer = fields.splitlines()
+    assert (commit.tree, commit.parents, commit.author, commit.committer) == (
+        tree,
+        (parent,),
+        author,
+        committer,
+    )
+    assert commit.message == "latin\n"
+
+
+def test_tracking_collects_every_object_written_or_found(work_repo: Path) -> None:
+    odb = _repo(work_repo).odb
+    present = odb.write_blob(b"written before the block\n")
+    with odb.tracking() as outer:
+        new = odb.write_blob(b"written inside\n")
+        with odb.tracking() as inner:
+            again = odb.write_blob(b"written before the block\n")  # found present: still tracked
+        assert again == present
+    assert outer == {new, present} and inner == {present}
+    assert odb.write_blob(b"after the block\n") not in outer
