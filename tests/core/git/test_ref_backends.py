@@ -77,6 +77,16 @@ def test_packed_refs_without_a_final_newline_and_peeled_lines(work_repo: Path) -
     assert refs.list("refs/tags/") == {"refs/tags/v1": tag}
 
 
+def test_listing_a_repository_that_never_packed_its_refs(work_repo: Path) -> None:
+    assert not (work_repo / ".git" / "packed-refs").exists()
+    refs = _repo(work_repo).refs
+    head = Oid(git(work_repo, "rev-parse", "HEAD").strip())
+    assert refs.list("refs/gitrun/") == {}
+    assert refs.compare_and_swap("refs/gitrun/a/b", None, head)
+    assert refs.list("refs/gitrun/") == {"refs/gitrun/a/b": head}
+    assert refs.list("refs/heads/") == {"refs/heads/main": head}
+
+
 def test_head_attached_detached_and_missing(work_repo: Path) -> None:
     repo = _repo(work_repo)
     head = git(work_repo, "rev-parse", "HEAD").strip()
