@@ -173,3 +173,21 @@ def test_a_journal_grown_past_its_first_size_is_replayed_whole(store: RecordStor
         for name, chunk in sorted(store.repo.read_tree(tree.oid).items()):
             values += list(series.decode_chunk(store.repo.read_blob(chunk.oid), name)[2])
         assert values == [float(s) for s in range(count)], key
+
+
+def test_a_journal_gone_before_it_is_opened_is_not_recovered(store: RecordStore) -> None:
+    from gitrun.core.records import journal as jnl
+
+    writer = RecordWriter(store, flush_interval=0)
+    writer.create_run("r1", _info("r1"), {}, {})
+    assert writer._journal is not None
+    path = writer._journal.path
+    assert jnl.try_lock_dead(path) is None  # its owner is alive
+    _die(writer)
+    fd = jnl.try_lock_dead(path)  # dead: the lock is ours now
+    assert fd is not None
+    os.close(fd)
+    # Another process recovered it and removed it between our listing and our open.
+    os.unlink(path)
+    assert jnl.try_lock_dead(path) is None
+    assert recover(store) == []
