@@ -154,5 +154,6 @@ def shared_mode(shared: int, mode: int, is_dir: bool) -> int:
     new = (mode & ~0o777) | tweak if shared < 0 else mode | tweak
     if is_dir:
         new |= (new & 0o444) >> 2
-        new |= 0o2000  # set-group-id: new files belong to the repository's group
+        if new & 0o060:  # as git: set-group-id only where the group gets access
+            new |= 0o2000  # new files then belong to the repository's group
     return new

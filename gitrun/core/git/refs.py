@@ -82,7 +82,8 @@ class FileRefs:
         return self._resolve(name, self.common_dir)
 
     def _resolve(self, name: str, folder: str) -> Oid | None:
-        for _depth in range(MAX_SYMREF_DEPTH + 1):
+        # As git: at most MAX_SYMREF_DEPTH files are read (the name, then each target).
+        for _depth in range(MAX_SYMREF_DEPTH):
             value = _read_loose(os.path.join(folder, *name.split("/")))
             if value is None:
                 return self._read_packed(name)
