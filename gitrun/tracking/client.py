@@ -10,6 +10,7 @@ from typing import Any
 
 from gitrun.errors import InvalidParameterValue
 from gitrun.tracking import entities as ent
+from gitrun.tracking import uri
 from gitrun.tracking import validation as v
 from gitrun.tracking.run_record import checked_run_name
 from gitrun.tracking.store import TrackingStore, open_store
@@ -27,9 +28,7 @@ class Client:
     def __init__(
         self, tracking_uri: str | None = None, registry_uri: str | None = None, *, create: bool = True
     ) -> None:
-        from gitrun.tracking import fluent
-
-        self._tracking_uri = tracking_uri if tracking_uri is not None else fluent.tracking_uri_or_none()
+        self._tracking_uri = tracking_uri if tracking_uri is not None else uri.tracking_uri_or_none()
         self._store: TrackingStore | None = None
         self._create = create
 

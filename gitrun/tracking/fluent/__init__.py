@@ -15,14 +15,10 @@ from gitrun.tracking.fluent.context import (
     delete_experiment_tag,
     get_experiment,
     get_experiment_by_name,
-    get_tracking_uri,
-    is_tracking_uri_set,
     restore_experiment,
     set_experiment,
     set_experiment_tag,
     set_experiment_tags,
-    set_tracking_uri,
-    tracking_uri_or_none,
 )
 from gitrun.tracking.fluent.log import (
     delete_tag,
@@ -74,6 +70,12 @@ from gitrun.tracking.fluent.runs import (
     reset,
     restore_run,
     start_run,
+)
+from gitrun.tracking.uri import (
+    get_tracking_uri,
+    is_tracking_uri_set,
+    set_tracking_uri,
+    tracking_uri_or_none,
 )
 
 __all__ = [
