@@ -12,6 +12,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -64,9 +65,9 @@ class ActiveRun:
     def __init__(self, run: ent.Run, client: Client | None = None) -> None:
         self._run = run
         self._client = client
-        # Kept at hand for log_metric's fast path.
+        # Kept at hand for log_metric's fast path (see logging_target).
         self._run_id = run.info.run_id
-        self._writer = (client or _client()).store.writer
+        self._log_metric = (client or _client()).metric_logger(self._run_id)
 
     @property
     def info(self) -> ent.RunInfo:
@@ -189,11 +190,11 @@ def _resume(
     writer = client.store.writer
     writer.open_run(run_id, owned=True)
     writer.update_info(run_id, {"status": ent.RunStatus.RUNNING})
-    clean = Client._clean_tags(tags)
+    clean = dict(tags)
     if run_name is not None:
         clean["mlflow.runName"] = run_name
     if clean:
-        client._set_tags(run_id, clean)
+        client.set_tags(run_id, clean)
     return ActiveRun(client.get_run(run_id), client)
 
 
@@ -206,8 +207,8 @@ def _create(
     stack: list[ActiveRun],
 ) -> ActiveRun:
     exp_id = experiment_id if experiment_id is not None else _resolve_experiment_id()
-    clean = Client._clean_tags(_context_tags())
-    clean.update(Client._clean_tags(tags))
+    clean = v.run_tags(_context_tags())
+    clean.update(v.run_tags(tags))
     parent = None
     if parent_run_id is not None:
         parent_run_id = v.run_id(parent_run_id)
@@ -298,6 +299,13 @@ def add_end_run_hook(hook: Any) -> None:
 def remove_end_run_hook(hook: Any) -> None:
     if hook in _end_run_hooks:
         _end_run_hooks.remove(hook)
+
+
+def metric_logger() -> Callable[[str, Any, int | None, int | None], None]:
+    """``log(key, value, step, timestamp)`` into this thread's active run, started (as
+    every ``gitrun.log_*`` does) when none is active: ``log_metric``'s hot path."""
+    stack: list[ActiveRun] | None = getattr(_local, "stack", None)
+    return (stack[-1] if stack else start_run())._log_metric
 
 
 def current_run_id() -> str:
