@@ -97,6 +97,12 @@ def _resolve_experiment_id() -> str:
     return "0"
 
 
+def resolve_experiment_id() -> str:
+    """The experiment a new run goes to: the one :func:`set_experiment` made active, else
+    ``GITRUN_EXPERIMENT_NAME``/``_ID`` (or MLflow's), else the default experiment "0"."""
+    return _resolve_experiment_id()
+
+
 def create_experiment(
     name: str, artifact_location: str | None = None, tags: dict[str, Any] | None = None
 ) -> str:
