@@ -2,8 +2,8 @@
 
 Three modules, one job each: :mod:`.context` (the active experiment and the clients;
 the tracking URI itself is :mod:`gitrun.tracking.uri`'s), :mod:`.runs` (the per-thread
-run stack), :mod:`.log` (logging calls and search).  Every call ends up on a public
-method of :class:`~gitrun.tracking.client.Client`.  The names
+run stack), :mod:`.log` (logging calls and search).  Logging calls end on public
+methods of :class:`~gitrun.tracking.client.Client`.  The names
 below are the package's whole interface: integrations use these and nothing else
 (``add_end_run_hook``, ``end_run_by_id`` are the hooks they need; an import contract in
 pyproject.toml keeps them out of the modules' private state).  ``_end_runs_at_exit`` is
