@@ -93,3 +93,25 @@ def test_client_uses_the_tracking_uri_set_through_fluent(tmp_path: object) -> No
         assert client.get_run(run_id).data.metrics == {"m": 1.0}
     finally:
         gitrun.set_tracking_uri(None)
+
+
+def test_a_child_process_inherits_the_experiment_and_not_an_ended_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    experiment = gitrun.set_experiment("inherited")
+    with gitrun.start_run() as parent:
+        pass
+    # As `gitrun run` does: the run to resume comes through the environment, once.
+    monkeypatch.setenv("GITRUN_RUN_ID", parent.info.run_id)
+    with gitrun.start_run() as resumed:
+        assert "GITRUN_RUN_ID" not in os.environ
+    assert resumed.info.run_id == parent.info.run_id
+    code = "import gitrun\nwith gitrun.start_run() as r:\n    print(r.info.experiment_id, r.info.run_id)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    experiment_id, child_run = out.stdout.split()
+    assert experiment_id == experiment.experiment_id
+    assert child_run != parent.info.run_id

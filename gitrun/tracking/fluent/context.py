@@ -12,6 +12,7 @@ from typing import Any
 
 from gitrun.errors import InvalidParameterValue, ResourceAlreadyExists
 from gitrun.tracking import entities as ent
+from gitrun.tracking import run_env
 from gitrun.tracking import validation as v
 from gitrun.tracking.client import Client
 from gitrun.tracking.uri import reset as reset_tracking_uri
@@ -63,7 +64,7 @@ def set_experiment(experiment_name: str | None = None, experiment_id: str | None
             "the experiment, or permanently delete the experiment to create a new one."
         )
     _experiment_id = experiment.experiment_id
-    os.environ["GITRUN_EXPERIMENT_ID"] = experiment.experiment_id
+    run_env.export_experiment_id(experiment.experiment_id)  # for child processes, as MLflow
     return experiment
 
 

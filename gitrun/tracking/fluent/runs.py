@@ -8,7 +8,6 @@ run each thread ended, and whether the script is dying of an uncaught exception.
 from __future__ import annotations
 
 import atexit
-import os
 import sys
 import threading
 import time
@@ -18,6 +17,7 @@ from typing import Any
 
 from gitrun.errors import GitrunError, InvalidParameterValue, ResourceDoesNotExist
 from gitrun.tracking import entities as ent
+from gitrun.tracking import run_env
 from gitrun.tracking import validation as v
 from gitrun.tracking.client import Client
 from gitrun.tracking.fluent import context
@@ -27,11 +27,6 @@ from gitrun.tracking.fluent.context import (
     _resolve_experiment_id,
     active_experiment_id,
 )
-
-RUN_ID_ENVS = ("GITRUN_RUN_ID", "MLFLOW_RUN_ID")
-MOVABLE_ENV = "GITRUN_RUN_MOVABLE"
-"""Set by ``gitrun run`` when no experiment was asked for: the run it created may move to
-the experiment the script chooses with ``set_experiment`` (MLflow's CLI would refuse)."""
 
 _local = threading.local()
 _all_stacks: list[list[ActiveRun]] = []
@@ -138,11 +133,7 @@ def start_run(
     resume_id = run_id
     movable = False
     if resume_id is None:
-        for name in RUN_ID_ENVS:
-            if os.environ.get(name):
-                resume_id = os.environ.pop(name)
-                movable = os.environ.pop(MOVABLE_ENV, "") == resume_id
-                break
+        resume_id, movable = run_env.take_run_id()
     if resume_id is not None:
         active = _resume(client, v.run_id(resume_id), run_name, user_tags, movable=movable)
     else:
@@ -264,8 +255,7 @@ def end_run(status: str = ent.RunStatus.FINISHED) -> None:
         return
     active = stack.pop()
     _local.last_run_id = active.info.run_id
-    for name in RUN_ID_ENVS:
-        os.environ.pop(name, None)
+    run_env.clear_run_id()
     ent.RunStatus.from_string(status)
     for hook in list(_end_run_hooks):
         hook(active.info.run_id, status)
