@@ -120,6 +120,24 @@ class Client:
         )
         return self.get_run(run_id)
 
+    def resume_run(self, run_id: str) -> None:
+        """gitrun: take an existing run over in this process (``start_run(run_id=...)``):
+        RUNNING again, and ended by this process (at exit at the latest)."""
+        run_id = v.run_id(run_id)
+        writer = self.store.writer
+        writer.open_run(run_id, owned=True)
+        writer.update_info(run_id, {"status": ent.RunStatus.RUNNING})
+
+    def move_run(self, run_id: str, experiment_id: str) -> ent.Run:
+        """gitrun: move a run to another experiment, remembering where it was (the tag
+        ``gitrun.moved_from_experiment``); for the run ``gitrun run`` created before the
+        script chose its experiment.  Returns the moved run."""
+        run_id, experiment_id = v.run_id(run_id), v.experiment_id(experiment_id)
+        previous = self.get_run(run_id).info.experiment_id
+        self.store.writer.update_info(run_id, {"experiment_id": experiment_id})
+        self.store.writer.set_tags(run_id, {"gitrun.moved_from_experiment": previous})
+        return self.get_run(run_id)
+
     def get_run(self, run_id: str) -> ent.Run:
         return self.store.get_run(v.run_id(run_id))
 

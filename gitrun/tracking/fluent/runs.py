@@ -166,9 +166,7 @@ def _resume(
     if experiment_id is not None and run.info.experiment_id != experiment_id:
         if movable and run.info.lifecycle_stage != ent.LifecycleStage.DELETED:
             # `gitrun run` created this run before the script could say where it belongs.
-            client.store.writer.update_info(run_id, {"experiment_id": experiment_id})
-            client.store.writer.set_tags(run_id, {"gitrun.moved_from_experiment": run.info.experiment_id})
-            run = client.get_run(run_id)
+            run = client.move_run(run_id, experiment_id)
         else:
             raise GitrunError(
                 f"Cannot start run with ID {run_id} because active run ID does not match environment run "
@@ -178,9 +176,7 @@ def _resume(
             )
     if run.info.lifecycle_stage == ent.LifecycleStage.DELETED:
         raise GitrunError(f"Cannot start run with ID {run_id} because it is in the deleted state.")
-    writer = client.store.writer
-    writer.open_run(run_id, owned=True)
-    writer.update_info(run_id, {"status": ent.RunStatus.RUNNING})
+    client.resume_run(run_id)
     clean = dict(tags)
     if run_name is not None:
         clean["mlflow.runName"] = run_name
