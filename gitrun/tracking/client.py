@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from gitrun.errors import InvalidParameterValue
+from gitrun.errors import InvalidParameterValue, ResourceDoesNotExist
 from gitrun.tracking import entities as ent
 from gitrun.tracking import uri
 from gitrun.tracking import validation as v
@@ -119,6 +119,51 @@ class Client:
             v.experiment_id(experiment_id), run_name=run_name, tags=clean, start_time=start_time, owned=False
         )
         return self.get_run(run_id)
+
+    def start_owned_run(
+        self, experiment_id: str, tags: dict[str, Any], *, parent_run_id: str | None = None
+    ) -> ent.Run:
+        """gitrun: create a RUNNING run owned by this process (``gitrun.start_run``): ended
+        at exit at the latest; a child run shares its parent's code snapshot.  The run's
+        name is the tag ``mlflow.runName``.  Returns the run as created (built from the
+        record, not read back: this is on every ``start_run``)."""
+        clean = v.run_tags(tags)
+        experiment_id = v.experiment_id(experiment_id)
+        parent = None if parent_run_id is None else v.run_id(parent_run_id)
+        store = self.store
+        new_id = store.create_run(
+            experiment_id,
+            run_name=clean.get("mlflow.runName"),
+            tags=clean,
+            parent_run_id=parent,
+            inherit_code_from=parent,
+        )
+        info = store.writer.read_info(new_id)
+        return ent.Run(
+            ent.RunInfo(
+                new_id,
+                info["run_name"],
+                experiment_id,
+                info["user_id"],
+                ent.RunStatus.RUNNING,
+                info["start_time"],
+                None,
+                info["artifact_uri"],
+                ent.LifecycleStage.ACTIVE,
+            ),
+            ent.RunData(tags=store.writer.read_tags(new_id)),
+            record=info,
+        )
+
+    def check_parent_run(self, run_id: str) -> None:
+        """gitrun: raise unless a run can be started under ``run_id`` (it exists and is not
+        deleted; a run live in this process is not read back)."""
+        run_id = v.run_id(run_id)
+        parent_run = self.get_run(run_id) if not self.store.writer.is_live(run_id) else None
+        if parent_run is not None and parent_run.info.lifecycle_stage == ent.LifecycleStage.DELETED:
+            raise InvalidParameterValue(f"Cannot start a nested run under the deleted run {run_id}.")
+        if parent_run is None and not self.store.run_exists(run_id):
+            raise ResourceDoesNotExist(f"Run '{run_id}' not found")
 
     def resume_run(self, run_id: str) -> None:
         """gitrun: take an existing run over in this process (``start_run(run_id=...)``):

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from gitrun.errors import GitrunError, InvalidParameterValue, ResourceDoesNotExist
+from gitrun.errors import GitrunError, InvalidParameterValue
 from gitrun.tracking import entities as ent
 from gitrun.tracking import run_env
 from gitrun.tracking import validation as v
@@ -205,11 +205,7 @@ def _create(
                 f"{parent_run_id}. To start a new nested run under the parent run with UUID "
                 f"{parent_run_id}, first end the current run with gitrun.end_run()."
             )
-        parent_run = client.get_run(parent_run_id) if not client.store.writer.is_live(parent_run_id) else None
-        if parent_run is not None and parent_run.info.lifecycle_stage == ent.LifecycleStage.DELETED:
-            raise InvalidParameterValue(f"Cannot start a nested run under the deleted run {parent_run_id}.")
-        if parent_run is None and not client.store.run_exists(parent_run_id):
-            raise ResourceDoesNotExist(f"Run '{parent_run_id}' not found")
+        client.check_parent_run(parent_run_id)
         parent = parent_run_id
     elif stack:
         parent = stack[-1].info.run_id
@@ -217,30 +213,7 @@ def _create(
         clean["mlflow.parentRunId"] = parent
     if run_name is not None:
         clean["mlflow.runName"] = v.tag_value("mlflow.runName", run_name)
-    store = client.store
-    new_id = store.create_run(
-        exp_id,
-        run_name=clean.get("mlflow.runName"),
-        tags=clean,
-        parent_run_id=parent,
-        inherit_code_from=parent,
-    )
-    info = store.writer.read_info(new_id)
-    run = ent.Run(
-        ent.RunInfo(
-            new_id,
-            info["run_name"],
-            exp_id,
-            info["user_id"],
-            ent.RunStatus.RUNNING,
-            info["start_time"],
-            None,
-            info["artifact_uri"],
-            ent.LifecycleStage.ACTIVE,
-        ),
-        ent.RunData(tags=store.writer.read_tags(new_id)),
-        record=info,
-    )
+    run = client.start_owned_run(exp_id, clean, parent_run_id=parent)
     return ActiveRun(run, client)
 
 
