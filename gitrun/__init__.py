@@ -235,10 +235,10 @@ def metric_histories(run_ids: object, keys: object = None) -> object:
     """The metric series of several runs as one pandas DataFrame in long format
     (``run_id, run_name, key, step, timestamp, value``); see
     :func:`gitrun.tracking.histories.metric_histories`."""
-    from gitrun.tracking.fluent.context import _client
+    from gitrun.tracking.client import Client
     from gitrun.tracking.histories import metric_histories as frame
 
-    return frame(run_ids, keys, client=_client())  # type: ignore[arg-type]
+    return frame(run_ids, keys, client=Client())  # type: ignore[arg-type]
 
 
 def __getattr__(name: str) -> object:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import operator
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from gitrun.errors import InvalidParameterValue
+from gitrun.errors import InvalidParameterValue, ResourceDoesNotExist
 from gitrun.tracking import entities as ent
+from gitrun.tracking import uri
 from gitrun.tracking import validation as v
 from gitrun.tracking.run_record import checked_run_name
 from gitrun.tracking.store import TrackingStore, open_store
@@ -27,9 +28,7 @@ class Client:
     def __init__(
         self, tracking_uri: str | None = None, registry_uri: str | None = None, *, create: bool = True
     ) -> None:
-        from gitrun.tracking import fluent
-
-        self._tracking_uri = tracking_uri if tracking_uri is not None else fluent.tracking_uri_or_none()
+        self._tracking_uri = tracking_uri if tracking_uri is not None else uri.tracking_uri_or_none()
         self._store: TrackingStore | None = None
         self._create = create
 
@@ -112,7 +111,7 @@ class Client:
         run_name: str | None = None,
     ) -> ent.Run:
         """Create a RUNNING run (not made active: the fluent run stack is untouched)."""
-        clean = self._clean_tags(tags or {})
+        clean = v.run_tags(tags or {})
         run_name = checked_run_name(run_name, clean)
         # Not owned by this process (MLflow's client is stateless): it stays RUNNING until
         # someone calls set_terminated, even after this process exits.
@@ -121,9 +120,68 @@ class Client:
         )
         return self.get_run(run_id)
 
-    @staticmethod
-    def _clean_tags(tags: dict[str, Any]) -> dict[str, str]:
-        return {v.validate_key(k, "tag"): v.tag_value(k, val) for k, val in tags.items()}
+    def start_owned_run(
+        self, experiment_id: str, tags: dict[str, Any], *, parent_run_id: str | None = None
+    ) -> ent.Run:
+        """gitrun: create a RUNNING run owned by this process (``gitrun.start_run``): ended
+        at exit at the latest; a child run shares its parent's code snapshot.  The run's
+        name is the tag ``mlflow.runName``.  Returns the run as created (built from the
+        record, not read back: this is on every ``start_run``)."""
+        clean = v.run_tags(tags)
+        experiment_id = v.experiment_id(experiment_id)
+        parent = None if parent_run_id is None else v.run_id(parent_run_id)
+        store = self.store
+        new_id = store.create_run(
+            experiment_id,
+            run_name=clean.get("mlflow.runName"),
+            tags=clean,
+            parent_run_id=parent,
+            inherit_code_from=parent,
+        )
+        info = store.writer.read_info(new_id)
+        return ent.Run(
+            ent.RunInfo(
+                new_id,
+                info["run_name"],
+                experiment_id,
+                info["user_id"],
+                ent.RunStatus.RUNNING,
+                info["start_time"],
+                None,
+                info["artifact_uri"],
+                ent.LifecycleStage.ACTIVE,
+            ),
+            ent.RunData(tags=store.writer.read_tags(new_id)),
+            record=info,
+        )
+
+    def check_parent_run(self, run_id: str) -> None:
+        """gitrun: raise unless a run can be started under ``run_id`` (it exists and is not
+        deleted; a run live in this process is not read back)."""
+        run_id = v.run_id(run_id)
+        parent_run = self.get_run(run_id) if not self.store.writer.is_live(run_id) else None
+        if parent_run is not None and parent_run.info.lifecycle_stage == ent.LifecycleStage.DELETED:
+            raise InvalidParameterValue(f"Cannot start a nested run under the deleted run {run_id}.")
+        if parent_run is None and not self.store.run_exists(run_id):
+            raise ResourceDoesNotExist(f"Run '{run_id}' not found")
+
+    def resume_run(self, run_id: str) -> None:
+        """gitrun: take an existing run over in this process (``start_run(run_id=...)``):
+        RUNNING again, and ended by this process (at exit at the latest)."""
+        run_id = v.run_id(run_id)
+        writer = self.store.writer
+        writer.open_run(run_id, owned=True)
+        writer.update_info(run_id, {"status": ent.RunStatus.RUNNING})
+
+    def move_run(self, run_id: str, experiment_id: str) -> ent.Run:
+        """gitrun: move a run to another experiment, remembering where it was (the tag
+        ``gitrun.moved_from_experiment``); for the run ``gitrun run`` created before the
+        script chose its experiment.  Returns the moved run."""
+        run_id, experiment_id = v.run_id(run_id), v.experiment_id(experiment_id)
+        previous = self.get_run(run_id).info.experiment_id
+        self.store.writer.update_info(run_id, {"experiment_id": experiment_id})
+        self.store.writer.set_tags(run_id, {"gitrun.moved_from_experiment": previous})
+        return self.get_run(run_id)
 
     def get_run(self, run_id: str) -> ent.Run:
         return self.store.get_run(v.run_id(run_id))
@@ -137,6 +195,11 @@ class Client:
         self.store.writer.log_params(v.run_id(run_id), {key: v.param_value(key, value)})
         return value
 
+    def log_params(self, run_id: str, params: dict[str, Any]) -> None:
+        """gitrun: several params at once (``gitrun.log_params``), all validated first."""
+        clean = {v.validate_key(k, "param"): v.param_value(k, val) for k, val in params.items()}
+        self.store.writer.log_params(v.run_id(run_id), clean)
+
     def log_metric(
         self,
         run_id: str,
@@ -145,17 +208,58 @@ class Client:
         timestamp: int | None = None,
         step: int | None = None,
         synchronous: bool | None = None,
+        dataset_name: str | None = None,
+        dataset_digest: str | None = None,
         model_id: str | None = None,
-        **_: Any,
     ) -> None:
-        """One point of a run's metric series (also attached to the logged model ``model_id``)."""
-        key = v.validate_key(key, "metric")
-        value = v.metric_value(key, value)
-        ts = int(time.time() * 1000) if timestamp is None else v.metric_timestamp(timestamp)
-        step = v.metric_step(step)
-        attach = self._model_points([ent.Metric(key, value, ts, step, model_id=model_id)]) if model_id else {}
+        """One point of a run's metric series (also attached to the logged model ``model_id``).
+
+        The hot path of every training loop (``gitrun.log_metric`` ends here): a few
+        microseconds, no git work.  ``dataset_name``/``dataset_digest`` are accepted for
+        MLflow compatibility and not recorded.
+        """
+        key, value, step, ts = v.metric_point(key, value, step, timestamp)
+        if model_id is None:
+            self.store.writer.log_metric(v.run_id(run_id), key, value, step, ts)
+            return
+        attach = self._model_points([ent.Metric(key, value, ts, step, model_id=model_id)])
         self.store.writer.log_metric(v.run_id(run_id), key, value, step, ts)
         self._attach_to_models(attach)
+
+    def metric_logger(self, run_id: str) -> Callable[[str, Any, int | None, int | None], None]:
+        """gitrun: ``log(key, value, step, timestamp)`` logging to one run exactly as
+        :meth:`log_metric` does, with the run id checked once (a training loop's hot path:
+        ``gitrun.log_metric`` on the active run goes through here)."""
+        run_id = v.run_id(run_id)
+        write = self.store.writer.log_metric
+        point = v.metric_point
+
+        def log(key: str, value: Any, step: int | None = None, timestamp: int | None = None) -> None:
+            key, value, step, ts = point(key, value, step, timestamp)
+            write(run_id, key, value, step, ts)
+
+        return log
+
+    def log_metrics(
+        self,
+        run_id: str,
+        metrics: dict[str, Any],
+        step: int | None = None,
+        timestamp: int | None = None,
+        model_id: str | None = None,
+    ) -> None:
+        """gitrun: several metrics at one step and timestamp (``gitrun.log_metrics``), also
+        onto the logged model ``model_id``."""
+        from gitrun.tracking import logged_models
+
+        ts = int(time.time() * 1000) if timestamp is None else v.metric_timestamp(timestamp)
+        step_ = v.metric_step(step)
+        points = [
+            (v.validate_key(k, "metric"), v.metric_value(k, val), step_, ts) for k, val in metrics.items()
+        ]
+        self.store.writer.log_metrics(v.run_id(run_id), points)
+        if model_id is not None:
+            logged_models.log_metrics(self.store, logged_models.check_model_id(model_id), points)
 
     def log_batch(
         self,
@@ -210,6 +314,10 @@ class Client:
     def set_tag(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> None:
         key = v.validate_key(key, "tag")
         self._set_tags(v.run_id(run_id), {key: v.tag_value(key, value)})
+
+    def set_tags(self, run_id: str, tags: dict[str, Any]) -> None:
+        """gitrun: several tags at once (``gitrun.set_tags``), all validated first."""
+        self._set_tags(v.run_id(run_id), v.run_tags(tags))
 
     def _set_tags(self, run_id: str, tags: dict[str, str]) -> None:
         self.store.writer.set_tags(run_id, tags)
@@ -775,37 +883,14 @@ class Client:
 
 
 _METRIC_FIELDS = operator.attrgetter("key", "value", "step", "timestamp")
-_FLOAT = {float}
-_INT = {int}
 
 
 def _clean_columns(metrics: Sequence[ent.Metric]) -> tuple[Sequence[Any], ...] | None:
-    """Validated ``(keys, values, steps, timestamps)`` columns, or None when empty.
-
-    A long series is written through here, so the common case (known keys, float
-    values, int steps and timestamps) is checked column-wise at C speed; anything
-    else goes through the per-point coercions and their error messages.
-    """
+    """Validated ``(keys, values, steps, timestamps)`` columns, or None when empty."""
     if not metrics:
         return None
     keys, values, steps, timestamps = zip(*map(_METRIC_FIELDS, metrics))
-    fast = (
-        v._valid_keys.issuperset(keys)
-        and set(map(type, values)) == _FLOAT
-        and set(map(type, steps)) == _INT
-        and set(map(type, timestamps)) == _INT
-        and -v._INT64 <= min(steps)
-        and max(steps) < v._INT64
-        and 0 <= min(timestamps)
-        and max(timestamps) < v._INT64
-    )
-    if fast:
-        return keys, values, steps, timestamps
-    keys = tuple(v.validate_key(k, "metric") for k in keys)
-    values = tuple(map(v.metric_value, keys, values))
-    steps = tuple(map(v.metric_step, steps))
-    timestamps = tuple(map(v.metric_timestamp, timestamps))
-    return keys, values, steps, timestamps
+    return v.metric_columns(keys, values, steps, timestamps)
 
 
 MlflowClient = Client

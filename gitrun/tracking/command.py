@@ -188,7 +188,7 @@ def run_command(
         "mlflow.source.type": "LOCAL",
         **(tags or {}),
     }
-    run_id = store.create_run(experiment_id, run_name=run_name, tags=client._clean_tags(all_tags))
+    run_id = store.create_run(experiment_id, run_name=run_name, tags=v.run_tags(all_tags))
     writer = store.writer
     info = store.writer.read_info(run_id)
     writer.update_info(

@@ -10,7 +10,9 @@ import math
 import os
 import posixpath
 import re
+import time
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 from gitrun.core.records.text import refuse_surrogates
@@ -95,6 +97,11 @@ def tag_value(key: str, value: Any) -> str:
     return _limit(str(value), MAX_TAG_VAL_LENGTH, "Tag", key)
 
 
+def run_tags(tags: dict[str, Any]) -> dict[str, str]:
+    """Validated run tags: keys checked, values as text (within MLflow's length limit)."""
+    return {validate_key(k, "tag"): tag_value(k, val) for k, val in tags.items()}
+
+
 def metric_value(key: str, value: Any) -> float:
     """Coerce like MLflow: numbers, numeric strings, bools, 1-element arrays/tensors."""
     if type(value) is float:
@@ -146,9 +153,71 @@ def metric_timestamp(timestamp: Any) -> int:
     return int(timestamp)
 
 
+def metric_point(key: Any, value: Any, step: Any, timestamp: Any) -> tuple[str, float, int, int]:
+    """One validated point ``(key, value, step, timestamp)``: step None is 0, timestamp
+    None is now in ms.
+
+    This is ``log_metric``'s hot path (client and fluent alike): the common case (a key
+    already seen, a float, an int step) costs a set lookup and three type checks; anything
+    else goes through the coercions above and their error messages.
+    """
+    if key not in _valid_keys:
+        key = validate_key(key, "metric")
+    if type(value) is not float:
+        value = metric_value(key, value)
+    if step is None:
+        step = 0
+    elif type(step) is not int or not -_INT64 <= step < _INT64:
+        step = metric_step(step)
+    ts = int(time.time() * 1000) if timestamp is None else metric_timestamp(timestamp)
+    return key, value, step, ts
+
+
+_FLOAT = {float}
+_INT = {int}
+
+
+def metric_columns(
+    keys: Sequence[Any], values: Sequence[Any], steps: Sequence[Any], timestamps: Sequence[Any]
+) -> tuple[Sequence[str], Sequence[float], Sequence[int], Sequence[int]]:
+    """Validated metric columns (``log_batch``'s path, :func:`metric_point` for many points).
+
+    A long series is written through here, so the common case (known keys, float values,
+    int steps and timestamps) is checked column-wise at C speed; anything else goes
+    through the per-point coercions and their error messages.
+    """
+    fast = (
+        _valid_keys.issuperset(keys)
+        and set(map(type, values)) == _FLOAT
+        and set(map(type, steps)) == _INT
+        and set(map(type, timestamps)) == _INT
+        and -_INT64 <= min(steps)
+        and max(steps) < _INT64
+        and 0 <= min(timestamps)
+        and max(timestamps) < _INT64
+    )
+    if fast:
+        return keys, values, steps, timestamps
+    keys = tuple(validate_key(k, "metric") for k in keys)
+    return (
+        keys,
+        tuple(map(metric_value, keys, values)),
+        tuple(map(metric_step, steps)),
+        tuple(map(metric_timestamp, timestamps)),
+    )
+
+
+# Run ids already found valid, as _valid_keys: log_metric checks its run id on every call.
+_valid_run_ids: set[str] = set()
+
+
 def run_id(value: Any) -> str:
+    if type(value) is str and value in _valid_run_ids:
+        return value
     if not isinstance(value, str) or not _RUN_ID.match(value):
         raise InvalidParameterValue(f"Invalid run ID: '{value}'")
+    if len(_valid_run_ids) < 100_000:
+        _valid_run_ids.add(value)
     return value
 
 

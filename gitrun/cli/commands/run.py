@@ -18,7 +18,7 @@ def resolve_experiment(client: object, experiment: str | None) -> str:
     if experiment is None:
         from gitrun.tracking import fluent
 
-        return fluent._resolve_experiment_id()
+        return fluent.resolve_experiment_id()
     found = client.get_experiment_by_name(experiment)
     if found is None and experiment.isdigit():
         from gitrun.errors import ResourceDoesNotExist

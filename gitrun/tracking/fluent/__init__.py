@@ -1,28 +1,26 @@
 """The fluent API: module-level functions over an active-run stack (MLflow's semantics).
 
-Three modules, one job each: :mod:`.context` (the tracking URI and the active
-experiment), :mod:`.runs` (the per-thread run stack), :mod:`.log` (logging calls and
-search).  Every call ends up on :class:`~gitrun.tracking.client.Client`.  The names
-below are the package's whole interface; the underscored ones are for gitrun's own
-integrations and tests.
+Three modules, one job each: :mod:`.context` (the active experiment and the clients;
+the tracking URI itself is :mod:`gitrun.tracking.uri`'s), :mod:`.runs` (the per-thread
+run stack), :mod:`.log` (logging calls and search).  Logging calls end on public
+methods of :class:`~gitrun.tracking.client.Client`.  The names
+below are the package's whole interface: integrations use these and nothing else
+(``add_end_run_hook``, ``end_run_by_id`` are the hooks they need; an import contract in
+pyproject.toml keeps them out of the modules' private state).  ``_end_runs_at_exit`` is
+for gitrun's own test fixtures.
 """
 
 from gitrun.tracking.fluent.context import (
-    _client,
-    _resolve_experiment_id,
     create_experiment,
     delete_experiment,
     delete_experiment_tag,
     get_experiment,
     get_experiment_by_name,
-    get_tracking_uri,
-    is_tracking_uri_set,
+    resolve_experiment_id,
     restore_experiment,
     set_experiment,
     set_experiment_tag,
     set_experiment_tags,
-    set_tracking_uri,
-    tracking_uri_or_none,
 )
 from gitrun.tracking.fluent.log import (
     delete_tag,
@@ -57,10 +55,7 @@ from gitrun.tracking.fluent.models import (
 )
 from gitrun.tracking.fluent.runs import (
     ActiveRun,
-    _end_run_hooks,
     _end_runs_at_exit,
-    _run_id,
-    _stack,
     active_run,
     add_end_run_hook,
     current_run_id,
@@ -75,15 +70,16 @@ from gitrun.tracking.fluent.runs import (
     restore_run,
     start_run,
 )
+from gitrun.tracking.uri import (
+    get_tracking_uri,
+    is_tracking_uri_set,
+    set_tracking_uri,
+    tracking_uri_or_none,
+)
 
 __all__ = [
     "ActiveRun",
-    "_client",
-    "_end_run_hooks",
     "_end_runs_at_exit",
-    "_resolve_experiment_id",
-    "_run_id",
-    "_stack",
     "active_run",
     "add_end_run_hook",
     "create_experiment",
@@ -123,6 +119,7 @@ __all__ = [
     "register_model",
     "remove_end_run_hook",
     "reset",
+    "resolve_experiment_id",
     "restore_experiment",
     "restore_run",
     "search_experiments",

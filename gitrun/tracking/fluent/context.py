@@ -1,27 +1,26 @@
 """Where fluent calls record: the tracking URI and the active experiment.
 
-State kept here and only here: the URI set by :func:`set_tracking_uri` (also
-exported to subprocesses), one :class:`~gitrun.tracking.client.Client` per URI, and
-the experiment made active by :func:`set_experiment`.
+State kept here and only here: one :class:`~gitrun.tracking.client.Client` per
+tracking URI, and the experiment made active by :func:`set_experiment`.  The tracking
+URI itself lives in :mod:`gitrun.tracking.uri`, below the client.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
-from gitrun.core import location as loc
 from gitrun.errors import InvalidParameterValue, ResourceAlreadyExists
 from gitrun.tracking import entities as ent
+from gitrun.tracking import run_env
 from gitrun.tracking import validation as v
 from gitrun.tracking.client import Client
+from gitrun.tracking.uri import reset as reset_tracking_uri
+from gitrun.tracking.uri import tracking_uri_or_none
 
-TRACKING_URI_ENV = "GITRUN_TRACKING_URI"
 EXPERIMENT_NAME_ENVS = ("GITRUN_EXPERIMENT_NAME", "MLFLOW_EXPERIMENT_NAME")
 EXPERIMENT_ID_ENVS = ("GITRUN_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_ID")
 
-_tracking_uri: str | None = None
 _experiment_id: str | None = None
 _client_cache: dict[str | None, Client] = {}
 
@@ -34,38 +33,7 @@ def _env(names: tuple[str, ...]) -> str | None:
     return None
 
 
-# -- tracking URI ---------------------------------------------------------------------------------
-
-
-def set_tracking_uri(uri: str | Path | None) -> None:
-    """Where runs are recorded: a repository, or a folder for a standalone store.
-
-    Also exported as ``GITRUN_TRACKING_URI`` so that subprocesses record there too.
-    ``None`` returns to the default (the enclosing git repository).
-    """
-    global _tracking_uri
-    if uri is None:
-        _tracking_uri = None
-        os.environ.pop(TRACKING_URI_ENV, None)
-        return
-    if isinstance(uri, Path):
-        uri = "file://" + str(uri.absolute())
-    loc.path_from_uri(uri)  # reject unsupported schemes now, not at the first log call
-    _tracking_uri = uri
-    os.environ[TRACKING_URI_ENV] = uri
-
-
-def tracking_uri_or_none() -> str | None:
-    return _tracking_uri if _tracking_uri is not None else os.environ.get(TRACKING_URI_ENV)
-
-
-def get_tracking_uri() -> str:
-    """The tracking URI in effect, as an absolute ``file://`` URI."""
-    return loc.resolve(tracking_uri_or_none()).uri
-
-
-def is_tracking_uri_set() -> bool:
-    return tracking_uri_or_none() is not None
+# -- tracking URI (kept in gitrun.tracking.uri, below the client) -------------------------------
 
 
 def _client() -> Client:
@@ -96,7 +64,7 @@ def set_experiment(experiment_name: str | None = None, experiment_id: str | None
             "the experiment, or permanently delete the experiment to create a new one."
         )
     _experiment_id = experiment.experiment_id
-    os.environ["GITRUN_EXPERIMENT_ID"] = experiment.experiment_id
+    run_env.export_experiment_id(experiment.experiment_id)  # for child processes, as MLflow
     return experiment
 
 
@@ -128,6 +96,12 @@ def _resolve_experiment_id() -> str:
     if env_id:
         return client.get_experiment(env_id).experiment_id
     return "0"
+
+
+def resolve_experiment_id() -> str:
+    """The experiment a new run goes to: the one :func:`set_experiment` made active, else
+    ``GITRUN_EXPERIMENT_NAME``/``_ID`` (or MLflow's), else the default experiment "0"."""
+    return _resolve_experiment_id()
 
 
 def create_experiment(
@@ -196,8 +170,7 @@ def active_experiment_id() -> str | None:
 
 def reset() -> None:
     """Forget the tracking URI, the active experiment and the clients (tests)."""
-    global _tracking_uri, _experiment_id
-    _tracking_uri = None
+    global _experiment_id
     _experiment_id = None
     _client_cache.clear()
-    os.environ.pop(TRACKING_URI_ENV, None)
+    reset_tracking_uri()

@@ -6,27 +6,20 @@ when none is active) or to ``run_id`` where the call takes one.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from gitrun.tracking import entities as ent
-from gitrun.tracking import validation as v
-from gitrun.tracking.client import Client
 from gitrun.tracking.fluent.context import _client, _resolve_experiment_id
-from gitrun.tracking.fluent.runs import _local, _run_id, _stack
-from gitrun.tracking.validation import _INT64, _valid_keys
+from gitrun.tracking.fluent.runs import active_run, current_run_id, metric_logger
 
 
 def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
     """Log a parameter (stored as ``str(value)``); returns the value."""
-    return _client().log_param(_run_id(), key, value)
+    return _client().log_param(current_run_id(), key, value)
 
 
 def log_params(params: dict[str, Any], synchronous: bool | None = None, run_id: str | None = None) -> None:
-    client = _client()
-    target = run_id or _run_id()
-    clean = {v.validate_key(k, "param"): v.param_value(k, val) for k, val in params.items()}
-    client.store.writer.log_params(target, clean)
+    _client().log_params(run_id or current_run_id(), params)
 
 
 def log_metric(
@@ -37,38 +30,18 @@ def log_metric(
     timestamp: int | None = None,
     run_id: str | None = None,
     model_id: str | None = None,
-    **_: Any,
+    dataset: Any = None,
 ) -> None:
     """Log one point of a metric series (step defaults to 0, timestamp to now in ms).
 
     This is the hot path: a few microseconds, no git work (see docs/architecture.md).
-    ``model_id``: the point is also attached to that logged model.
+    ``model_id``: the point is also attached to that logged model.  ``dataset`` is
+    accepted for MLflow compatibility and not recorded.
     """
-    stack = getattr(_local, "stack", None)
-    if stack and run_id is None:
-        active = stack[-1]
-        writer, target = active._writer, active._run_id
+    if run_id is None and model_id is None:
+        metric_logger()(key, value, step, timestamp)
     else:
-        target = run_id or _run_id()
-        writer = _client().store.writer
-    if key not in _valid_keys:
-        v.validate_key(key, "metric")
-    if type(value) is not float:
-        value = v.metric_value(key, value)
-    ts = int(time.time() * 1000) if timestamp is None else v.metric_timestamp(timestamp)
-    if step is None:
-        step = 0
-    elif type(step) is not int or not -_INT64 <= step < _INT64:
-        step = v.metric_step(step)
-    writer.log_metric(target, key, value, step, ts)
-    if model_id is not None:
-        _attach(model_id, [(key, value, step, ts)])
-
-
-def _attach(model_id: str, points: list[tuple[str, float, int, int]]) -> None:
-    from gitrun.tracking import logged_models
-
-    logged_models.log_metrics(_client().store, logged_models.check_model_id(model_id), points)
+        _client().log_metric(run_id or current_run_id(), key, value, timestamp, step, model_id=model_id)
 
 
 def log_metrics(
@@ -78,30 +51,22 @@ def log_metrics(
     run_id: str | None = None,
     timestamp: int | None = None,
     model_id: str | None = None,
-    **_: Any,
+    dataset: Any = None,
 ) -> None:
     """Log several metrics at one step and timestamp (also onto the logged model ``model_id``)."""
-    target = run_id or _run_id()
-    ts = int(time.time() * 1000) if timestamp is None else v.metric_timestamp(timestamp)
-    step_ = v.metric_step(step)
-    points = [(v.validate_key(k, "metric"), v.metric_value(k, val), step_, ts) for k, val in metrics.items()]
-    _client().store.writer.log_metrics(target, points)
-    if model_id is not None:
-        _attach(model_id, points)
+    _client().log_metrics(run_id or current_run_id(), metrics, step, timestamp, model_id)
 
 
 def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
-    _client().set_tag(_run_id(), key, value)
+    _client().set_tag(current_run_id(), key, value)
 
 
 def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> None:
-    client = _client()
-    clean = Client._clean_tags(tags)
-    client._set_tags(_run_id(), clean)
+    _client().set_tags(current_run_id(), tags)
 
 
 def delete_tag(key: str) -> None:
-    _client().delete_tag(_run_id(), key)
+    _client().delete_tag(current_run_id(), key)
 
 
 def flush() -> None:
@@ -122,35 +87,35 @@ def log_input(
     ``context`` ("training", "eval", ...) and ``tags``; a path declares a file or
     folder the run reads (hashed, stored, restored by ``gitrun reproduce``).
     """
-    _client().log_input(run_id or _run_id(), dataset, context, tags)
+    _client().log_input(run_id or current_run_id(), dataset, context, tags)
 
 
 def log_artifact(local_path: Any, artifact_path: str | None = None, run_id: str | None = None) -> None:
     """Log a file or directory into the active run (started if none is active)."""
-    _client().log_artifact(run_id or _run_id(), local_path, artifact_path)
+    _client().log_artifact(run_id or current_run_id(), local_path, artifact_path)
 
 
 def log_artifacts(local_dir: Any, artifact_path: str | None = None, run_id: str | None = None) -> None:
     """Log the contents of a directory under ``artifact_path`` (the run's root for None)."""
-    _client().log_artifacts(run_id or _run_id(), local_dir, artifact_path)
+    _client().log_artifacts(run_id or current_run_id(), local_dir, artifact_path)
 
 
 def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
-    _client().log_text(run_id or _run_id(), text, artifact_file)
+    _client().log_text(run_id or current_run_id(), text, artifact_file)
 
 
 def log_dict(dictionary: Any, artifact_file: str, run_id: str | None = None) -> None:
-    _client().log_dict(run_id or _run_id(), dictionary, artifact_file)
+    _client().log_dict(run_id or current_run_id(), dictionary, artifact_file)
 
 
 def log_stream(stream: Any, artifact_file: str, run_id: str | None = None) -> None:
-    _client().log_stream(run_id or _run_id(), stream, artifact_file)
+    _client().log_stream(run_id or current_run_id(), stream, artifact_file)
 
 
 def log_figure(
     figure: Any, artifact_file: str, *, save_kwargs: dict[str, Any] | None = None, run_id: str | None = None
 ) -> None:
-    _client().log_figure(run_id or _run_id(), figure, artifact_file, save_kwargs=save_kwargs)
+    _client().log_figure(run_id or current_run_id(), figure, artifact_file, save_kwargs=save_kwargs)
 
 
 def log_image(
@@ -162,12 +127,12 @@ def log_image(
     synchronous: bool | None = None,
     run_id: str | None = None,
 ) -> None:
-    _client().log_image(run_id or _run_id(), image, artifact_file, key, step, timestamp)
+    _client().log_image(run_id or current_run_id(), image, artifact_file, key, step, timestamp)
 
 
 def log_table(data: Any, artifact_file: str, run_id: str | None = None) -> None:
     """Log a dict or DataFrame as the JSON table ``artifact_file`` (rows appended if it exists)."""
-    _client().log_table(run_id or _run_id(), data, artifact_file)
+    _client().log_table(run_id or current_run_id(), data, artifact_file)
 
 
 def load_table(
@@ -184,11 +149,11 @@ def get_artifact_uri(artifact_path: str | None = None) -> str:
     """``runs:/<run_id>[/<artifact_path>]`` of the active run (started, with a warning, if none)."""
     from gitrun.tracking.artifacts.api import artifact_uri
 
-    if not _stack():
+    if active_run() is None:
         import warnings
 
         warnings.warn("get_artifact_uri: no active run, starting one", stacklevel=2)
-    return artifact_uri(_run_id(), artifact_path)
+    return artifact_uri(current_run_id(), artifact_path)
 
 
 def search_runs(

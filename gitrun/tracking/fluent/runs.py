@@ -8,15 +8,16 @@ run each thread ended, and whether the script is dying of an uncaught exception.
 from __future__ import annotations
 
 import atexit
-import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from gitrun.errors import GitrunError, InvalidParameterValue, ResourceDoesNotExist
+from gitrun.errors import GitrunError, InvalidParameterValue
 from gitrun.tracking import entities as ent
+from gitrun.tracking import run_env
 from gitrun.tracking import validation as v
 from gitrun.tracking.client import Client
 from gitrun.tracking.fluent import context
@@ -26,11 +27,6 @@ from gitrun.tracking.fluent.context import (
     _resolve_experiment_id,
     active_experiment_id,
 )
-
-RUN_ID_ENVS = ("GITRUN_RUN_ID", "MLFLOW_RUN_ID")
-MOVABLE_ENV = "GITRUN_RUN_MOVABLE"
-"""Set by ``gitrun run`` when no experiment was asked for: the run it created may move to
-the experiment the script chooses with ``set_experiment`` (MLflow's CLI would refuse)."""
 
 _local = threading.local()
 _all_stacks: list[list[ActiveRun]] = []
@@ -64,9 +60,9 @@ class ActiveRun:
     def __init__(self, run: ent.Run, client: Client | None = None) -> None:
         self._run = run
         self._client = client
-        # Kept at hand for log_metric's fast path.
+        # Kept at hand for log_metric's fast path (see logging_target).
         self._run_id = run.info.run_id
-        self._writer = (client or _client()).store.writer
+        self._log_metric = (client or _client()).metric_logger(self._run_id)
 
     @property
     def info(self) -> ent.RunInfo:
@@ -137,11 +133,7 @@ def start_run(
     resume_id = run_id
     movable = False
     if resume_id is None:
-        for name in RUN_ID_ENVS:
-            if os.environ.get(name):
-                resume_id = os.environ.pop(name)
-                movable = os.environ.pop(MOVABLE_ENV, "") == resume_id
-                break
+        resume_id, movable = run_env.take_run_id()
     if resume_id is not None:
         active = _resume(client, v.run_id(resume_id), run_name, user_tags, movable=movable)
     else:
@@ -174,9 +166,7 @@ def _resume(
     if experiment_id is not None and run.info.experiment_id != experiment_id:
         if movable and run.info.lifecycle_stage != ent.LifecycleStage.DELETED:
             # `gitrun run` created this run before the script could say where it belongs.
-            client.store.writer.update_info(run_id, {"experiment_id": experiment_id})
-            client.store.writer.set_tags(run_id, {"gitrun.moved_from_experiment": run.info.experiment_id})
-            run = client.get_run(run_id)
+            run = client.move_run(run_id, experiment_id)
         else:
             raise GitrunError(
                 f"Cannot start run with ID {run_id} because active run ID does not match environment run "
@@ -186,14 +176,12 @@ def _resume(
             )
     if run.info.lifecycle_stage == ent.LifecycleStage.DELETED:
         raise GitrunError(f"Cannot start run with ID {run_id} because it is in the deleted state.")
-    writer = client.store.writer
-    writer.open_run(run_id, owned=True)
-    writer.update_info(run_id, {"status": ent.RunStatus.RUNNING})
-    clean = Client._clean_tags(tags)
+    client.resume_run(run_id)
+    clean = dict(tags)
     if run_name is not None:
         clean["mlflow.runName"] = run_name
     if clean:
-        client._set_tags(run_id, clean)
+        client.set_tags(run_id, clean)
     return ActiveRun(client.get_run(run_id), client)
 
 
@@ -206,8 +194,8 @@ def _create(
     stack: list[ActiveRun],
 ) -> ActiveRun:
     exp_id = experiment_id if experiment_id is not None else _resolve_experiment_id()
-    clean = Client._clean_tags(_context_tags())
-    clean.update(Client._clean_tags(tags))
+    clean = v.run_tags(_context_tags())
+    clean.update(v.run_tags(tags))
     parent = None
     if parent_run_id is not None:
         parent_run_id = v.run_id(parent_run_id)
@@ -217,11 +205,7 @@ def _create(
                 f"{parent_run_id}. To start a new nested run under the parent run with UUID "
                 f"{parent_run_id}, first end the current run with gitrun.end_run()."
             )
-        parent_run = client.get_run(parent_run_id) if not client.store.writer.is_live(parent_run_id) else None
-        if parent_run is not None and parent_run.info.lifecycle_stage == ent.LifecycleStage.DELETED:
-            raise InvalidParameterValue(f"Cannot start a nested run under the deleted run {parent_run_id}.")
-        if parent_run is None and not client.store.run_exists(parent_run_id):
-            raise ResourceDoesNotExist(f"Run '{parent_run_id}' not found")
+        client.check_parent_run(parent_run_id)
         parent = parent_run_id
     elif stack:
         parent = stack[-1].info.run_id
@@ -229,30 +213,7 @@ def _create(
         clean["mlflow.parentRunId"] = parent
     if run_name is not None:
         clean["mlflow.runName"] = v.tag_value("mlflow.runName", run_name)
-    store = client.store
-    new_id = store.create_run(
-        exp_id,
-        run_name=clean.get("mlflow.runName"),
-        tags=clean,
-        parent_run_id=parent,
-        inherit_code_from=parent,
-    )
-    info = store.writer.read_info(new_id)
-    run = ent.Run(
-        ent.RunInfo(
-            new_id,
-            info["run_name"],
-            exp_id,
-            info["user_id"],
-            ent.RunStatus.RUNNING,
-            info["start_time"],
-            None,
-            info["artifact_uri"],
-            ent.LifecycleStage.ACTIVE,
-        ),
-        ent.RunData(tags=store.writer.read_tags(new_id)),
-        record=info,
-    )
+    run = client.start_owned_run(exp_id, clean, parent_run_id=parent)
     return ActiveRun(run, client)
 
 
@@ -263,8 +224,7 @@ def end_run(status: str = ent.RunStatus.FINISHED) -> None:
         return
     active = stack.pop()
     _local.last_run_id = active.info.run_id
-    for name in RUN_ID_ENVS:
-        os.environ.pop(name, None)
+    run_env.clear_run_id()
     ent.RunStatus.from_string(status)
     for hook in list(_end_run_hooks):
         hook(active.info.run_id, status)
@@ -298,6 +258,13 @@ def add_end_run_hook(hook: Any) -> None:
 def remove_end_run_hook(hook: Any) -> None:
     if hook in _end_run_hooks:
         _end_run_hooks.remove(hook)
+
+
+def metric_logger() -> Callable[[str, Any, int | None, int | None], None]:
+    """``log(key, value, step, timestamp)`` into this thread's active run, started (as
+    every ``gitrun.log_*`` does) when none is active: ``log_metric``'s hot path."""
+    stack: list[ActiveRun] | None = getattr(_local, "stack", None)
+    return (stack[-1] if stack else start_run())._log_metric
 
 
 def current_run_id() -> str:
