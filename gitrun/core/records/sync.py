@@ -46,6 +46,7 @@ from gitrun.errors import GitCommandError, InvalidRecord, RefConflict, StoreUnav
 LOG_REF = "refs/gitrun/log"
 DELETED_FILE = "gitrun-deleted.yaml"
 _MAX_PUSH_ATTEMPTS = 30
+_MAX_STATE_ATTEMPTS = 30
 # A server's answers when another push updated the ref at the same moment: retry.
 _RACES = (
     "failed to update ref",
@@ -214,27 +215,47 @@ def remote_state(store: RecordStore, remote: str) -> tuple[Oid | None, Oid | Non
     """
     repo = store.repo
     tip = _fetch_log(repo, remote)
-    state_ref, log_ref = tracking_ref(remote), log_tracking_ref(remote)
-    state, seen = repo.refs.read(state_ref), repo.refs.read(log_ref)
     if tip is None:
         return None, None
+    for _attempt in range(_MAX_STATE_ATTEMPTS):
+        new_state = _rebuild_state(store, remote, tip)
+        if new_state is not None:
+            return tip, new_state
+    raise RefConflict(
+        f"could not record the runs of {remote!r}: other processes kept moving {tracking_ref(remote)}"
+    )
+
+
+def _rebuild_state(store: RecordStore, remote: str, tip: Oid) -> Oid | None:
+    """One attempt: apply the log since the last seen tip; None when another process
+    moved the tracking refs in the meantime (they are compare-and-swapped, never
+    overwritten: the caller re-reads and tries again)."""
+    repo = store.repo
+    state_ref, log_ref = tracking_ref(remote), log_tracking_ref(remote)
+    state, seen = repo.refs.read(state_ref), repo.refs.read(log_ref)
     if tip == seen and state is not None:
-        return tip, state
+        return state
     chain = _log_since(repo, tip, seen)
     if chain is None or state is None:
-        chain, state = _log_since(repo, tip, None) or [], None
-    tree = repo.read_commit(state).tree if state else None
+        chain, parent = _log_since(repo, tip, None) or [], None
+    else:
+        parent = state
+    tree = repo.read_commit(parent).tree if parent else None
     for patch_commit in chain:
         tree = apply_patch(repo, tree, repo.read_commit(patch_commit).tree)
     if tree is None:
         raise InvalidRecord(f"the runs log of {remote!r} is empty")
     who = f"{_identity()} {int(time.time())} +0000"
     new_state = repo.write_commit(
-        Commit(tree, (state,) if state else (), who, who, f"gitrun: runs of {remote} at log {tip}\n")
+        Commit(tree, (parent,) if parent else (), who, who, f"gitrun: runs of {remote} at log {tip}\n")
     )
-    _git(repo, ["update-ref", state_ref, new_state])  # the state first: a rerun re-applies idempotently
-    _git(repo, ["update-ref", log_ref, tip])
-    return tip, new_state
+    # The state first: a rerun re-applies idempotently.  The log ref only after it, so
+    # it never claims more of the log than the state holds.
+    if not repo.refs.compare_and_swap(state_ref, state, new_state, "gitrun: fetch"):
+        return None
+    if not repo.refs.compare_and_swap(log_ref, seen, tip, "gitrun: fetch"):
+        return None
+    return new_state
 
 
 def records_without_log(store: RecordStore, remote: str) -> Oid | None:
@@ -342,8 +363,14 @@ def push(
                     f"gitrun: runs of {remote} at log {log_commit}\n",
                 )
             )
-            _git(repo, ["update-ref", tracking_ref(remote), new_state])
-            _git(repo, ["update-ref", log_tracking_ref(remote), log_commit])
+            # Compare-and-swap from what this push started from: if another process
+            # moved the tracking refs meanwhile, keep its work and rebuild from the log.
+            if not (
+                repo.refs.compare_and_swap(tracking_ref(remote), state, new_state, "gitrun: push")
+                and repo.refs.compare_and_swap(log_tracking_ref(remote), log_tip, log_commit, "gitrun: push")
+            ):
+                _, rebuilt = remote_state(store, remote)
+                new_state = rebuilt or new_state
             return SyncResult(first, local, new_state, "pushed" if log_tip else "created")
         time.sleep(min(0.05 * (attempt + 1), 0.5) * random.random())
     raise RefConflict(
