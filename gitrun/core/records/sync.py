@@ -36,9 +36,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gitrun.core.git.cli import run_git, run_git_status
-from gitrun.core.git.identity import identity as _identity
+from gitrun.core.git.identity import signature
 from gitrun.core.git.objects import MODE_BLOB, Commit, Oid, TreeEntry
 from gitrun.core.git.repo import Repository
+from gitrun.core.git.trees import apply_edits, diff_trees
 from gitrun.core.records import layout, merge, yamlfmt
 from gitrun.core.records.store import RecordStore
 from gitrun.errors import GitCommandError, InvalidRecord, RefConflict, StoreUnavailable
@@ -116,26 +117,9 @@ def diff_patch(repo: Repository, old: Oid | None, new: Oid) -> tuple[Oid | None,
     """The patch turning tree ``old`` into tree ``new``: a tree of the new and changed
     entries (subtrees that exist on both sides hold only what changed), and the
     deleted paths.  ``(None, [])`` when the trees are equal."""
-    deleted: list[str] = []
-
-    def walk(a: Oid | None, b: Oid, prefix: str) -> Oid | None:
-        before = repo.read_tree(a) if a else {}
-        after = repo.read_tree(b)
-        entries: dict[str, TreeEntry] = {}
-        for name, entry in after.items():
-            was = before.get(name)
-            if was is not None and was.oid == entry.oid and was.mode == entry.mode:
-                continue
-            if was is not None and was.is_tree and entry.is_tree:
-                sub = walk(was.oid, entry.oid, f"{prefix}{name}/")
-                if sub is not None:
-                    entries[name] = TreeEntry(name, entry.mode, sub)
-            else:
-                entries[name] = entry
-        deleted.extend(f"{prefix}{name}" for name in before if name not in after)
-        return repo.write_tree(entries) if entries else None
-
-    tree = walk(old, new, "") if old != new else None
+    found = list(diff_trees(repo, old, new))
+    deleted = [change.path for change in found if change.new is None]
+    tree = apply_edits(repo, None, {change.path: change.new for change in found if change.new is not None})
     if deleted:
         blob = repo.write_blob(yamlfmt.dump({"deleted": sorted(deleted)}).encode())
         entries = dict(repo.read_tree(tree)) if tree else {}
@@ -165,8 +149,6 @@ def apply_patch(repo: Repository, state: Oid | None, patch: Oid) -> Oid:
         patch = repo.write_tree({k: v for k, v in top.items() if k != DELETED_FILE})
     tree = overlay(state, patch)
     if deleted:
-        from gitrun.core.records.store import apply_edits
-
         tree = apply_edits(repo, tree, dict.fromkeys(deleted)) or repo.write_tree({})
     return tree
 
@@ -245,7 +227,7 @@ def _rebuild_state(store: RecordStore, remote: str, tip: Oid) -> Oid | None:
         tree = apply_patch(repo, tree, repo.read_commit(patch_commit).tree)
     if tree is None:
         raise InvalidRecord(f"the runs log of {remote!r} is empty")
-    who = f"{_identity()} {int(time.time())} +0000"
+    who = str(signature(repo.common_dir))
     new_state = repo.write_commit(
         Commit(tree, (parent,) if parent else (), who, who, f"gitrun: runs of {remote} at log {tip}\n")
     )
@@ -295,7 +277,7 @@ def integrate(store: RecordStore, theirs: Oid) -> tuple[Oid, str]:
         base = merge_base(repo, ours, theirs)
         base_tree = repo.read_commit(base).tree if base else None
         tree = merge.merge_roots(repo, base_tree, ours_tree, theirs_tree)
-        who = f"{_identity()} {int(time.time())} +0000"
+        who = str(signature(repo.common_dir))
         commit = repo.write_commit(Commit(tree, (ours, theirs), who, who, "gitrun: merge runs\n"))
         if repo.refs.compare_and_swap(store.ref, ours, commit):
             return commit, "merged" if tree != ours_tree else "up-to-date"
@@ -344,9 +326,10 @@ def push(
             return SyncResult(first, local, state, "up-to-date")
         if before_push is not None:
             before_push(local, state)
-        who = f"{_identity()} {int(time.time())} +0000"
+        signed = signature(repo.common_dir)
+        who = str(signed)
         log_commit = repo.write_commit(
-            Commit(patch, (log_tip,) if log_tip else (), who, who, f"gitrun: runs from {_identity()}\n")
+            Commit(patch, (log_tip,) if log_tip else (), who, who, f"gitrun: runs from {signed.person}\n")
         )
         status = _push_once(repo, remote, log_commit)
         if status == "ok":
