@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import sys
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from gitrun.core.git.objects import Oid
@@ -22,7 +21,6 @@ from gitrun.core.registry import sync as registry_sync
 from gitrun.errors import GitrunError
 from gitrun.tracking.client import Client
 
-ArtifactUploader = Callable[[Client, Oid, Oid | None], None]
 _REMOTE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -44,14 +42,6 @@ class SyncReport:
     @property
     def after(self) -> Oid | None:
         return self.result.after
-
-
-def _artifact_uploader() -> ArtifactUploader | None:
-    try:
-        from gitrun.tracking.artifact_sync import upload_for_records
-    except ImportError:
-        return None
-    return upload_for_records
 
 
 def remote_names(client: Client) -> list[str]:
@@ -98,12 +88,11 @@ def push(client: Client, remote: str) -> SyncReport:
     check_remote(client, remote)
     store = client.store
     store.writer.flush()
-    uploader = _artifact_uploader()
     uploaded: list[tuple[int, int]] = []
 
     def before_push(local: Oid, remote_tip: Oid | None) -> None:
-        if uploader is not None:
-            uploader(client, local, remote_tip)
+        # Always imported and called: records must never be pushed without their artifacts.
+        artifact_sync.upload_for_records(client, local, remote_tip)
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

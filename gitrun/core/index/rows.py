@@ -176,15 +176,6 @@ def _status(value: Any) -> str:
     return str(value)
 
 
-def read_run(repo: Repository, run_id: str, tree: Oid) -> IndexedRun | None:
-    """Read and parse one run directory; None (with a warning) if it cannot be used."""
-    try:
-        return parse_run(run_id, record_files(repo, tree))
-    except GitrunError as exc:
-        warn_always(f"gitrun: search leaves out run {run_id}: {exc.message}", DamagedRecordWarning)
-        return None
-
-
 def read_experiment(repo: Repository, experiment_id: str, blob: Oid) -> IndexedExperiment | None:
     """Read ``experiments/<id>.yaml``; None (with a warning) if it cannot be used."""
     where = f"experiment {experiment_id}"
