@@ -28,6 +28,7 @@ from typing import Any
 
 from gitrun.core.artifacts import layout
 from gitrun.core.artifacts.boundary import display_url, store_errors
+from gitrun.core.artifacts.streams import write_all
 from gitrun.errors import InvalidParameterValue, StoreUnavailable
 
 _OBJECT_STORES = frozenset({"s3", "s3a", "gs", "gcs"})
@@ -295,8 +296,8 @@ class _SpooledStaging:
 
     def write(self, data: memoryview, /) -> int:
         with store_errors(self._backend.url, "writing a staging file"):
-            written = self._file.write(data)
-        return len(data) if written is None else written
+            write_all(self._file, data)
+        return len(data)
 
     def publish(self, key: str) -> bool:
         try:
