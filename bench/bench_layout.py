@@ -37,9 +37,10 @@ from common import median
 
 from gitrun.core.git.objects import MODE_TREE, Commit, Oid, TreeEntry
 from gitrun.core.git.repo import Repository
+from gitrun.core.git.trees import apply_edits
 from gitrun.core.records import layout
 from gitrun.core.records.merge import merge_roots
-from gitrun.core.records.store import Edit, RecordStore, apply_edits
+from gitrun.core.records.store import Edit, RecordStore
 
 RUNS_PREFIX = "refs/gitrun/runs/"
 WHO = "bench <bench@example.com> 1700000000 +0000"

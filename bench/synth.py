@@ -33,8 +33,9 @@ from gitrun.core.git.objects import MODE_BLOB, MODE_TREE, TYPE_NAMES, Oid, TreeE
 from gitrun.core.git.odb import ObjectDatabase
 from gitrun.core.git.refs import RefStore
 from gitrun.core.git.repo import Repository
+from gitrun.core.git.trees import apply_edits
 from gitrun.core.records import layout, series, yamlfmt
-from gitrun.core.records.store import Edit, RecordStore, apply_edits
+from gitrun.core.records.store import Edit, RecordStore
 
 POINTS = 10
 PARAM_KEYS = (

@@ -17,45 +17,23 @@ from collections.abc import Iterator
 
 from gitrun.core.artifacts.digest import Digest
 from gitrun.core.artifacts.view import REFERENCE_FILES, parse_entries
-from gitrun.core.git.objects import MODE_TREE, Oid
+from gitrun.core.git.objects import Oid
 from gitrun.core.git.repo import Repository
-from gitrun.core.records import layout
+from gitrun.core.records import changes
 from gitrun.errors import GitrunError
 from gitrun.tracking.artifacts.stores import stores_for
 from gitrun.tracking.artifacts.transfer import TransferReport, push_referenced
 from gitrun.tracking.client import Client
 
 
-def _runs_tree(repo: Repository, commit: Oid | None) -> Oid | None:
-    if commit is None:
-        return None
-    entry = repo.lookup(repo.read_commit(commit).tree, layout.RUNS_DIR)
-    return entry.oid if entry is not None else None
-
-
-def changed_artifact_files(
-    repo: Repository, new: Oid | None, old: Oid | None, depth: int = 0
-) -> Iterator[Oid]:
+def changed_artifact_files(repo: Repository, new: Oid | None, old: Oid | None) -> Iterator[Oid]:
     """Blob ids of the reference files (``artifacts.yaml``, ``inputs.yaml``) under runs
     tree ``new`` that ``old`` lacks."""
-    if new is None or new == old:
-        return
-    before = repo.read_tree(old) if old is not None else {}
-    for name, entry in repo.read_tree(new).items():
-        previous = before.get(name)
-        if previous is not None and previous.oid == entry.oid:
+    for _, old_run, new_run in changes.changed_runs(repo, old, new):
+        if new_run is None:
             continue
-        if depth < layout.FANOUT_DEPTH:
-            if entry.mode == MODE_TREE:
-                old_sub = previous.oid if previous is not None and previous.mode == MODE_TREE else None
-                yield from changed_artifact_files(repo, entry.oid, old_sub, depth + 1)
-            continue
-        if entry.mode != MODE_TREE:
-            continue
-        files = repo.read_tree(entry.oid)
-        old_files = (
-            repo.read_tree(previous.oid) if previous is not None and previous.mode == MODE_TREE else {}
-        )
+        files = repo.read_tree(new_run)
+        old_files = repo.read_tree(old_run) if old_run is not None else {}
         for file_name in REFERENCE_FILES:
             found, was = files.get(file_name), old_files.get(file_name)
             if found is not None and (was is None or was.oid != found.oid):
@@ -114,7 +92,7 @@ def upload_pending(client: Client, local: Oid) -> tuple[int, int]:
     if url is None:
         return 0, 0
     repo = store.repo
-    new = _runs_tree(repo, local)
+    new = changes.runs_tree(repo, local)
     if new is None:
         return 0, 0
     report = _upload(client, new, _uploaded_tree(repo, url))
@@ -130,9 +108,9 @@ def upload_for_records(client: Client, local: Oid, remote_tip: Oid | None) -> No
     """
     repo = client.store.repo
     stores = stores_for(client.store)
-    new = _runs_tree(repo, local)
+    new = changes.runs_tree(repo, local)
     url = stores.config.remote
-    base = _runs_tree(repo, remote_tip)
+    base = changes.runs_tree(repo, remote_tip)
     if url is not None:
         known = _uploaded_tree(repo, url)
         base = known if known is not None else None

@@ -51,7 +51,7 @@ def parse_params(pairs: Sequence[str], params_file: str | None) -> dict[str, str
 
         try:
             with open(params_file, encoding="utf-8") as fh:
-                data = yamlfmt.load(fh.read(), params_file)
+                data = yamlfmt.safe_load(fh.read(), params_file)
         except OSError as exc:
             raise InvalidParameterValue(f"cannot read params file {params_file}: {exc.strerror}") from None
         if not isinstance(data, dict):

@@ -13,12 +13,12 @@ import math
 import os
 import re
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from gitrun.core.git.cli import run_git
+from gitrun.core.git.identity import signature
 from gitrun.core.git.objects import Commit, Oid
 from gitrun.core.records import layout
 from gitrun.core.records.text import captured_str, decode_captured
@@ -60,7 +60,7 @@ def checkout(client: Client, run_id: str, directory: str | None = None) -> Check
         raise GitrunError(f"the code of run {run_id} (tree {tree}) is missing from {repo.common_dir}")
     base = code.get("commit")
     parents = (Oid(base),) if base and repo.odb.contains(Oid(base)) else ()
-    who = f"gitrun <gitrun@localhost> {int(time.time())} +0000"
+    who = str(signature(repo.common_dir))
     message = f"gitrun: code of run {run_id}\n\nRecorded on top of {base or '(no commit)'}"
     commit = repo.write_commit(Commit(tree, parents, who, who, message + "\n"))
     target = os.path.abspath(directory or _default_directory(client, run_id))

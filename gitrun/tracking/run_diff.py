@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gitrun.core.git.cli import clean_env, git_executable
+from gitrun.core.git.cli import run_git_status
 from gitrun.core.git.objects import Oid
 from gitrun.errors import GitrunError
 from gitrun.tracking import details as det
@@ -37,8 +37,15 @@ def code_tree(store: TrackingStore, details: det.RunDetails) -> str:
 
 @dataclass(frozen=True)
 class GitDiff:
-    argv: list[str]
+    """A ``git diff`` to run: its arguments, repository and extra environment."""
+
+    args: list[str]
+    git_dir: str
     env: dict[str, str]
+
+    def run(self, *, capture: bool) -> tuple[int, bytes, bytes]:
+        """Run it: on the terminal (git's pager and colours), or ``capture``d."""
+        return run_git_status(self.args, git_dir=self.git_dir, env=self.env, capture=capture)
 
 
 def code_diff_command(
@@ -52,14 +59,12 @@ def code_diff_command(
     options: Sequence[str] = (),
 ) -> GitDiff:
     """``git diff`` between two runs' code trees (``color``: None lets git decide)."""
-    argv = [git_executable(), f"--git-dir={store.repo.common_dir}"]
-    if not pager:
-        argv.append("--no-pager")
+    argv = [] if pager else ["--no-pager"]
     argv += ["diff", *options]
     if color is not None:
         argv.append("--color=always" if color else "--no-color")
     argv += [code_tree(store, old), code_tree(store, new), "--", *paths]
-    return GitDiff(argv, clean_env())
+    return GitDiff(argv, store.repo.common_dir, {})
 
 
 @dataclass(frozen=True)

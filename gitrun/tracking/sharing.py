@@ -12,17 +12,15 @@ from __future__ import annotations
 import re
 import sys
 import warnings
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from gitrun.core.git.objects import MODE_TREE, Oid
+from gitrun.core.git.objects import Oid
 from gitrun.core.git.repo import Repository
-from gitrun.core.records import layout, sync
+from gitrun.core.records import changes, sync
 from gitrun.core.registry import sync as registry_sync
 from gitrun.errors import GitrunError
 from gitrun.tracking.client import Client
 
-ArtifactUploader = Callable[[Client, Oid, Oid | None], None]
 _REMOTE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -44,14 +42,6 @@ class SyncReport:
     @property
     def after(self) -> Oid | None:
         return self.result.after
-
-
-def _artifact_uploader() -> ArtifactUploader | None:
-    try:
-        from gitrun.tracking.artifact_sync import upload_for_records
-    except ImportError:
-        return None
-    return upload_for_records
 
 
 def remote_names(client: Client) -> list[str]:
@@ -98,12 +88,11 @@ def push(client: Client, remote: str) -> SyncReport:
     check_remote(client, remote)
     store = client.store
     store.writer.flush()
-    uploader = _artifact_uploader()
     uploaded: list[tuple[int, int]] = []
 
     def before_push(local: Oid, remote_tip: Oid | None) -> None:
-        if uploader is not None:
-            uploader(client, local, remote_tip)
+        # Always imported and called: records must never be pushed without their artifacts.
+        artifact_sync.upload_for_records(client, local, remote_tip)
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -148,30 +137,6 @@ def changed_run_count(repo: Repository, old: Oid | None, new: Oid | None) -> int
     """How many runs differ between two records commits (new, changed or deleted)."""
     if new is None or old == new:
         return 0
-    return sum(1 for _ in changed_runs(repo, _runs_tree(repo, old), _runs_tree(repo, new)))
-
-
-def _runs_tree(repo: Repository, commit: Oid | None) -> Oid | None:
-    if commit is None:
-        return None
-    entry = repo.lookup(repo.read_commit(commit).tree, layout.RUNS_DIR)
-    return entry.oid if entry is not None else None
-
-
-def changed_runs(repo: Repository, old: Oid | None, new: Oid | None, depth: int = 0) -> Iterator[str]:
-    """Ids of the runs whose trees differ between two ``runs/`` trees, descending only
-    into subtrees whose ids differ (cost follows the change, not the history)."""
-    if old == new:
-        return
-    before = repo.read_tree(old) if old is not None else {}
-    after = repo.read_tree(new) if new is not None else {}
-    for name in set(before) | set(after):
-        a, b = before.get(name), after.get(name)
-        if a is not None and b is not None and a.oid == b.oid:
-            continue
-        if depth >= layout.FANOUT_DEPTH:
-            yield name
-            continue
-        sub_a = a.oid if a is not None and a.mode == MODE_TREE else None
-        sub_b = b.oid if b is not None and b.mode == MODE_TREE else None
-        yield from changed_runs(repo, sub_a, sub_b, depth + 1)
+    return sum(
+        1 for _ in changes.changed_runs(repo, changes.runs_tree(repo, old), changes.runs_tree(repo, new))
+    )

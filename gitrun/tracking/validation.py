@@ -24,6 +24,11 @@ MAX_TAG_VAL_LENGTH = 8000
 MAX_EXPERIMENT_NAME_LENGTH = 500
 MAX_EXPERIMENT_TAG_KEY_LENGTH = 250
 MAX_EXPERIMENT_TAG_VAL_LENGTH = 20000
+# MLflow's limits for ONE log-batch request to a tracking server or store
+# (mlflow.utils.validation).  They are not limits of ``log_batch``: MlflowClient
+# splits a larger batch into several requests, so it accepts any size, and gitrun's
+# Client, which writes a batch of any size in one step, must accept the same calls.
+# Exported under MLflow's names for code that chunks the way MLflow's does.
 MAX_PARAMS_TAGS_PER_BATCH = 100
 MAX_METRICS_PER_BATCH = 1000
 MAX_ENTITIES_PER_BATCH = 1000

@@ -4,19 +4,19 @@ errors (used by test_fuzz.py with hypothesis and by bench/fuzz_records.py with a
 from __future__ import annotations
 
 from gitrun.core.artifacts.manifest import Manifest
-from gitrun.core.index import recordyaml, rows
+from gitrun.core.index import rows
 from gitrun.core.index.grammar import parse_experiment_filter, parse_filter, parse_order_by
 from gitrun.core.records import journal as jnl
 from gitrun.core.records import series, yamlfmt
 from gitrun.errors import GitrunError
 
 READERS = (
+    yamlfmt.safe_load,
     yamlfmt.load,
-    recordyaml.load,
-    recordyaml.load_flat,
-    recordyaml.load_latest,
-    recordyaml.load_top_scalars,
-    recordyaml.load_mapping,
+    yamlfmt.load_flat,
+    yamlfmt.load_latest,
+    yamlfmt.load_top_scalars,
+    yamlfmt.load_mapping,
 )
 
 

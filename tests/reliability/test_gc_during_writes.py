@@ -106,7 +106,7 @@ def test_gc_keeps_objects_only_a_journal_references(in_repo: Path) -> None:
 HOLD_STAGED = """
 import sys, time
 from gitrun.core.artifacts.local import LocalBackend
-staged = LocalBackend(sys.argv[1]).stage()
+staged = LocalBackend(sys.argv[1]).open_staging()
 staged.write(memoryview(b"partial upload"))
 print(staged.path, flush=True)
 time.sleep(600)

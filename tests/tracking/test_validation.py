@@ -152,3 +152,21 @@ def test_bad_ids_and_names(run_with_data: str) -> None:
     with pytest.raises(InvalidParameterValue, match="runs:/"):
         client.create_experiment("x", artifact_location="runs:/abc")
     _assert_intact(run_with_data)
+
+
+def test_batches_larger_than_one_mlflow_request_are_accepted(run_with_data: str) -> None:
+    # MLflow's per-request limits (1000 metrics, 100 params/tags, 1000 entities) do not
+    # apply to MlflowClient.log_batch, which splits a larger batch into requests.
+    from gitrun.tracking import validation
+
+    client = MlflowClient()
+    metrics = [Metric("series", float(i), i, i) for i in range(validation.MAX_METRICS_PER_BATCH + 1)]
+    params = [Param(f"p{i}", str(i)) for i in range(validation.MAX_PARAMS_TAGS_PER_BATCH + 1)]
+    tags = [RunTag(f"t{i}", str(i)) for i in range(validation.MAX_PARAMS_TAGS_PER_BATCH + 1)]
+    client.log_batch(run_with_data, metrics=metrics, params=params, tags=tags)
+    stored = client.get_run(run_with_data)
+    assert len([k for k in stored.data.params if k.startswith("p")]) == 101
+    assert len([k for k in stored.data.tags if k.startswith("t")]) == 101
+    history = client.get_metric_history(run_with_data, "series")
+    assert [m.step for m in history] == list(range(1001))
+    _assert_intact(run_with_data)

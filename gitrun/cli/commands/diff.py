@@ -25,7 +25,7 @@ def diff(old: str, new: str, paths: tuple[str, ...], what: str | None, stat: boo
     --params / --env their params or environment. PATHs limit the code diff.
     """
     import os
-    import subprocess
+    from dataclasses import replace
 
     from gitrun.cli.pager import pager_command
     from gitrun.tracking import details as det
@@ -55,13 +55,11 @@ def diff(old: str, new: str, paths: tuple[str, ...], what: str | None, stat: boo
     except (io.UnsupportedOperation, AttributeError, ValueError):
         direct = False  # not a real file (a test runner): capture and echo
     sys.stdout.flush()
-    if direct:
-        proc = subprocess.run(command.argv, env=env, check=False)
-    else:
-        proc = subprocess.run(command.argv, env=env, check=False, capture_output=True)
-        click.echo(proc.stdout.decode("utf-8", "replace"), nl=False)
-        click.echo(proc.stderr.decode("utf-8", "replace"), nl=False, err=True)
-    return 0 if proc.returncode == 0 else 1
+    code, out, err = replace(command, env=env).run(capture=not direct)
+    if not direct:
+        click.echo(out.decode("utf-8", "replace"), nl=False)
+        click.echo(err.decode("utf-8", "replace"), nl=False, err=True)
+    return 0 if code == 0 else 1
 
 
 def _print_changes(found: Sequence[Any], a: Any, b: Any, what: str) -> int:

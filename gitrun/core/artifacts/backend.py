@@ -5,7 +5,10 @@ blobs.  It knows nothing about digests: :class:`~.store.ArtifactStore` computes
 addresses and verifies content; the backend only moves bytes, atomically.
 
 Two implementations: :class:`~.local.LocalBackend` (a folder, plain ``os``
-calls) and :class:`~.fsspec_backend.FsspecBackend` (any fsspec URL).
+calls) and :class:`~.fsspec_backend.FsspecBackend` (any fsspec URL).  The store
+uses nothing but this protocol, so a third-party backend gets every path the local
+one does: a backend whose staging is cheap (:attr:`Backend.stages_cheaply`) gets the
+one-pass write (hash while copying into staging, then publish under the digest).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import importlib.util
 import io
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from types import TracebackType
 from typing import Protocol
 
 from gitrun.errors import InvalidParameterValue, StoreUnavailable
@@ -27,6 +31,34 @@ _OPTIONAL_CLIENTS = {
 }
 
 
+class Staged(Protocol):
+    """A blob being written whose key is not known yet (it is the digest of what is
+    written): ``write`` the bytes, then ``publish`` it under its key, or ``abort``.
+    As a context manager it aborts on exit unless it was published."""
+
+    def write(self, data: memoryview, /) -> int:
+        """Append ``data``; the number of bytes written (all of them)."""
+        ...
+
+    def publish(self, key: str) -> bool:
+        """Make what was written the blob under ``key`` (create-only, atomic).
+
+        Returns:
+            True if this call created ``key``, False if it already existed.
+        """
+        ...
+
+    def abort(self) -> None:
+        """Drop what was written; nothing appears under any key."""
+        ...
+
+    def __enter__(self) -> Staged: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+
 class Backend(Protocol):
     """Create-only, atomic storage of blobs under keys.
 
@@ -38,6 +70,28 @@ class Backend(Protocol):
     @property
     def url(self) -> str:
         """Where the store is, for messages (never contains credentials)."""
+        ...
+
+    @property
+    def stages_cheaply(self) -> bool:
+        """True when writing into staging costs about what reading the source does (a
+        local disk): the store then hashes while it copies, in one pass, even when the
+        blob may exist already.  False (a remote store): it hashes first and uploads
+        only what the store lacks."""
+        ...
+
+    def open_staging(self) -> Staged:
+        """A new :class:`Staged` blob in this store."""
+        ...
+
+    def touch(self, key: str) -> None:
+        """Mark the existing blob under ``key`` as just used (``gitrun gc`` counts its
+        grace period from then); a backend with no such notion does nothing."""
+        ...
+
+    def local_path(self, key: str) -> str | None:
+        """A local file holding the blob under ``key`` (never to be written), or None
+        when the backend keeps blobs elsewhere."""
         ...
 
     def exists_many(self, keys: Iterable[str]) -> set[str]:

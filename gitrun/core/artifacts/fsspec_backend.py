@@ -20,12 +20,15 @@ import io
 import math
 import os
 import posixpath
+import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from types import TracebackType
 from typing import Any
 
 from gitrun.core.artifacts import layout
 from gitrun.core.artifacts.boundary import display_url, store_errors
+from gitrun.core.artifacts.streams import write_all
 from gitrun.errors import InvalidParameterValue, StoreUnavailable
 
 _OBJECT_STORES = frozenset({"s3", "s3a", "gs", "gcs"})
@@ -202,6 +205,19 @@ class FsspecBackend:
             chunk = math.ceil(chunk / quantum) * quantum
         return {"chunksize": chunk}
 
+    stages_cheaply = False
+    """Uploads cost far more than hashing: hash first, upload only what is missing."""
+
+    def open_staging(self) -> _SpooledStaging:
+        """Staging in a local temporary file, uploaded under its key by ``publish``."""
+        return _SpooledStaging(self)
+
+    def touch(self, key: str) -> None:
+        """Nothing to do: ``gitrun gc`` never removes objects from a remote store."""
+
+    def local_path(self, key: str) -> None:
+        return None
+
     def open_read(self, key: str) -> io.RawIOBase:
         with store_errors(self._url, f"reading {key}", missing=f"{key} not found"):
             self._fs.invalidate_cache(self._path(key))
@@ -265,6 +281,43 @@ class FsspecBackend:
                     "KeyMarker": listing.get("NextKeyMarker", ""),
                     "UploadIdMarker": listing.get("NextUploadIdMarker", ""),
                 }
+
+
+class _SpooledStaging:
+    """A blob on its way to a remote store: written to a local temporary file, then
+    uploaded create-only by :meth:`publish` (the upload itself is atomic, see
+    :meth:`FsspecBackend.put_file`)."""
+
+    def __init__(self, backend: FsspecBackend) -> None:
+        self._backend = backend
+        with store_errors(backend.url, "creating a staging file"):
+            fd, self._path = tempfile.mkstemp(prefix="gitrun-staging-")
+        self._file = os.fdopen(fd, "wb", buffering=0)
+
+    def write(self, data: memoryview, /) -> int:
+        with store_errors(self._backend.url, "writing a staging file"):
+            write_all(self._file, data)
+        return len(data)
+
+    def publish(self, key: str) -> bool:
+        try:
+            self._file.close()
+            return self._backend.put_file(key, self._path)
+        finally:
+            self.abort()
+
+    def abort(self) -> None:
+        self._file.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._path)
+
+    def __enter__(self) -> _SpooledStaging:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.abort()
 
 
 def prefer_one_listing(first_folder_keys: int, folders: int, folders_left: int) -> bool:

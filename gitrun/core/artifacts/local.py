@@ -71,9 +71,11 @@ class StagedFile:
         finally:
             self.file.close()
 
-    def close(self) -> None:
+    def abort(self) -> None:
         self.file.close()
         self.path.unlink(missing_ok=True)
+
+    close = abort
 
     def __enter__(self) -> StagedFile:
         return self
@@ -84,11 +86,14 @@ class StagedFile:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
+        self.abort()
 
 
 class LocalBackend:
     """Blobs as read-only files below ``root``."""
+
+    stages_cheaply = True
+    """Staging is a file in the store's own folder: publishing it is a hard link."""
 
     def __init__(self, root: str | os.PathLike[str], *, fsync: bool = False) -> None:
         self.root = Path(root).expanduser().absolute()
@@ -121,7 +126,10 @@ class LocalBackend:
             present.update(prefix + name for name in names & listed)
         return present
 
-    def stage(self) -> StagedFile:
+    def local_path(self, key: str) -> str:
+        return str(self.path(key))
+
+    def open_staging(self) -> StagedFile:
         """A new staging file inside the store (same filesystem as objects)."""
         folder = self.root / layout.STAGING
         with store_errors(self.url, "creating a staging file"):

@@ -34,7 +34,6 @@ from gitrun.core.artifacts.digest import (
     hash_file,
     new_hasher,
 )
-from gitrun.core.artifacts.local import LocalBackend
 from gitrun.core.artifacts.progress import Advance, Progress, TerminalProgress
 from gitrun.core.artifacts.streams import BLOCK_SIZE, pump, read_full
 from gitrun.core.artifacts.verified import VerifiedReader, corrupt_object_error
@@ -97,8 +96,8 @@ class ArtifactStore:
         """
         source = Path(path)
         before = _stat_source(source)
-        if isinstance(self.backend, LocalBackend):
-            return self._put_local(self.backend, source, before)[0]
+        if self.backend.stages_cheaply:
+            return self._put_local(source, before)[0]
         digest, _ = self._hash_source(source, before.st_size)
         if not self.backend.exists_many([layout.object_key(digest)]):
             self._upload(source, digest, before)
@@ -112,9 +111,8 @@ class ArtifactStore:
         """
         sources = [Path(p) for p in paths]
         stats = [_stat_source(s) for s in sources]
-        if isinstance(self.backend, LocalBackend):
-            backend = self.backend
-            return [self._put_local(backend, s, st) for s, st in zip(sources, stats, strict=True)]
+        if self.backend.stages_cheaply:
+            return [self._put_local(s, st) for s, st in zip(sources, stats, strict=True)]
         stored = [self._hash_source(s, st.st_size) for s, st in zip(sources, stats, strict=True)]
         present = self.has_many(d for d, _ in stored)
         for source, (digest, _), before in zip(sources, stored, stats, strict=True):
@@ -129,28 +127,29 @@ class ArtifactStore:
         self.backend.put_bytes(layout.object_key(digest), bytes(data))
         return digest
 
-    def _put_local(self, backend: LocalBackend, source: Path, before: os.stat_result) -> tuple[Digest, int]:
+    def _put_local(self, source: Path, before: os.stat_result) -> tuple[Digest, int]:
         # A file this store saw unchanged (same inode, size and times) is probably
         # stored already: hash it without copying, and copy only if that guess fails.
         # The guess only picks the strategy; the address always comes from hashing.
         signature = _signature(before)
         guess = self._seen.get(signature)
+        backend = self.backend
         if guess is not None and backend.exists_many([layout.object_key(guess)]):
             digest, size = self._hash_source(source, before.st_size)
             if digest == guess and not _changed(before, source):
                 backend.touch(layout.object_key(digest))
                 return digest, size
-        digest, size = self._put_staged(backend, source, before.st_size)
+        digest, size = self._put_staged(source, before.st_size)
         if len(self._seen) >= _SEEN_LIMIT:
             self._seen.pop(next(iter(self._seen)))
         self._seen[signature] = digest
         return digest, size
 
-    def _put_staged(self, backend: LocalBackend, source: Path, size: int) -> tuple[Digest, int]:
+    def _put_staged(self, source: Path, size: int) -> tuple[Digest, int]:
         hasher = new_hasher()
         with (
             self._bar(size, f"storing {source.name}") as advance,
-            backend.stage() as staged,
+            self.backend.open_staging() as staged,
         ):
             with _open_source(source) as src:
                 stored = pump(src, hasher.update, staged, advance)
@@ -340,23 +339,24 @@ class ArtifactStore:
 
     def _copy_one(self, digest: Digest, other: ArtifactStore, advance: Advance) -> None:
         key = layout.object_key(digest)
-        if isinstance(other.backend, LocalBackend):
+        local = self.backend.local_path(key)
+        if other.backend.stages_cheaply:
             hasher = new_hasher(digest.algorithm)
-            with self._open_raw(digest) as raw, other.backend.stage() as staged:
+            with self._open_raw(digest) as raw, other.backend.open_staging() as staged:
                 pump(raw, hasher.update, staged, advance)
                 self._check(digest, hasher.hexdigest())
                 staged.publish(key)
-        elif isinstance(self.backend, LocalBackend):
+        elif local is not None:
             # Stored objects are read-only and never rewritten: verify, then
             # let the other backend upload the file itself.
             self._check(digest, self._rehash(digest).hexdigest)
-            other.backend.put_file(key, self.backend.path(key), advance)
+            other.backend.put_file(key, local, advance)
         else:
             import tempfile
 
             with tempfile.TemporaryDirectory(prefix="gitrun-copy-") as scratch:
-                local = self.get_file(digest, Path(scratch) / digest.hexdigest)
-                other.backend.put_file(key, local, advance)
+                copy = self.get_file(digest, Path(scratch) / digest.hexdigest)
+                other.backend.put_file(key, copy, advance)
 
     # -- helpers -----------------------------------------------------------
 

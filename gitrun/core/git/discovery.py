@@ -14,10 +14,9 @@ fall back to a plain walk up the folders looking for ``.git``.
 from __future__ import annotations
 
 import os
-import subprocess
 from dataclasses import dataclass
 
-from gitrun.core.git.cli import clean_env, git_executable
+from gitrun.core.git.cli import clean_env, git_executable, run_git_status
 from gitrun.errors import GitrunError, UnsupportedRepository
 
 # The variables that steer git's discovery; they are part of the cache key.
@@ -92,11 +91,10 @@ def at(path: str) -> Found | None:
 
 
 def _ask_git(cwd: str, env: dict[str, str], *, explicit_dir: bool) -> Found | None:
-    env["GIT_OPTIONAL_LOCKS"] = "0"
-    proc = subprocess.run([git_executable(), *_QUERY], cwd=cwd, env=env, capture_output=True, check=False)
-    lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
-    error = proc.stderr.decode("utf-8", "replace").strip()
-    if proc.returncode != 0 and len(lines) < 3:
+    code, out, err = run_git_status(_QUERY, cwd=cwd, env=env, exact_env=True)
+    lines = out.decode("utf-8", "surrogateescape").splitlines()
+    error = err.decode("utf-8", "replace").strip()
+    if code != 0 and len(lines) < 3:
         if "not a git repository" in error and not explicit_dir:
             return None
         raise UnsupportedRepository(_refusal(cwd, error))
@@ -104,7 +102,7 @@ def _ask_git(cwd: str, env: dict[str, str], *, explicit_dir: bool) -> Found | No
     if not os.path.isabs(common):
         common = os.path.join(cwd, common)
     work_tree: str | None = None
-    if not bare and proc.returncode == 0 and len(lines) > 3:
+    if not bare and code == 0 and len(lines) > 3:
         work_tree = os.path.realpath(lines[3])
     found = Found(os.path.realpath(git_dir), os.path.realpath(common), work_tree)
     objects = env.get("GIT_OBJECT_DIRECTORY")

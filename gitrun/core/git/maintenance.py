@@ -10,9 +10,9 @@ threshold (``gc.auto``, 6,700 loose objects) is passed.
 from __future__ import annotations
 
 import os
-import subprocess
 
-from gitrun.core.git.cli import clean_env
+from gitrun.core.git.cli import spawn_git
+from gitrun.errors import GitrunError
 
 _THRESHOLD = 6700
 
@@ -31,14 +31,7 @@ def gc_in_background_if_needed(common_dir: str) -> bool:
     if loose_objects_estimate(os.path.join(common_dir, "objects")) // 256 <= -(-_THRESHOLD // 256):
         return False
     try:
-        subprocess.Popen(
-            ["git", f"--git-dir={common_dir}", "gc", "--auto", "--quiet"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=clean_env(),
-            start_new_session=True,
-        )
-    except OSError:
+        spawn_git(["gc", "--auto", "--quiet"], git_dir=common_dir, detached=True)
+    except (OSError, GitrunError):
         return False  # no git: objects stay loose, which is only slower
     return True

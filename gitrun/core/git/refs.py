@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from typing import Protocol
 
 from gitrun.core.git import fs
-from gitrun.core.git.identity import identity
+from gitrun.core.git.identity import signature
 from gitrun.core.git.objects import Oid
 from gitrun.errors import GitCommandError, GitrunError, RefConflict
 
@@ -183,7 +183,7 @@ class FileRefs:
     def _append_reflog(self, name: str, old: Oid | None, new: Oid, message: str) -> None:
         log = os.path.join(self.common_dir, "logs", *name.split("/"))
         fs.make_dirs(os.path.dirname(log), self.shared)
-        line = f"{old or self.zero} {new} {identity()} {int(time.time())} +0000\t{message.splitlines()[0]}\n"
+        line = f"{old or self.zero} {new} {signature(self.common_dir)}\t{message.splitlines()[0]}\n"
         created = not os.path.exists(log)
         fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
         try:

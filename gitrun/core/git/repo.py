@@ -17,11 +17,6 @@ from gitrun.core.git.objects import (
 )
 from gitrun.core.git.odb import ObjectDatabase
 from gitrun.core.git.refs import FileRefs, GitRefs, RefStore
-from gitrun.errors import GitrunError
-
-
-class NotARepository(GitrunError):
-    pass
 
 
 class Repository:

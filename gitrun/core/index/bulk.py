@@ -10,11 +10,11 @@ reading through :class:`~gitrun.core.git.repo.Repository`.
 
 from __future__ import annotations
 
-import subprocess
 import threading
 from collections.abc import Iterator, Sequence
+from typing import IO
 
-from gitrun.core.git.cli import clean_env, git_executable
+from gitrun.core.git.cli import batch_git, git_executable
 from gitrun.core.git.objects import Oid
 from gitrun.core.git.repo import Repository
 from gitrun.core.index.rows import RECORD_FILES
@@ -40,17 +40,8 @@ def record_files(
     Raises:
         GitrunError: git stopped answering (the caller falls back to the Python reader).
     """
-    proc = subprocess.Popen(
-        [git_executable(), f"--git-dir={repo.common_dir}", "cat-file", "--batch"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env=clean_env(),
-    )
-    assert proc.stdin is not None and proc.stdout is not None
-    requests = proc.stdin
 
-    def feed() -> None:
+    def feed(requests: IO[bytes]) -> None:
         # A thread, so that git never blocks on a full stdout while we write.
         try:
             for _, tree in runs:
@@ -59,26 +50,26 @@ def record_files(
         except (BrokenPipeError, ValueError):
             pass  # the reader stopped early
 
-    feeder = threading.Thread(target=feed, name="gitrun-index-feed", daemon=True)
-    feeder.start()
-    out = proc.stdout
+    feeder: threading.Thread | None = None
     try:
-        for run_id, tree in runs:
-            files: dict[str, bytes] = {}
-            for name in RECORD_FILES:
-                header = out.readline()
-                if not header:
-                    raise GitrunError("git cat-file --batch stopped before answering every request")
-                if header.endswith(b" missing\n"):
-                    continue
-                _, kind, size = header.split()
-                data = out.read(int(size))
-                out.read(1)  # the newline after each object
-                if kind == b"blob":
-                    files[name] = data
-            yield run_id, tree, files
+        # Leaving the block kills git, which unblocks a feeder still writing.
+        with batch_git(["cat-file", "--batch"], git_dir=repo.common_dir) as (requests, out):
+            feeder = threading.Thread(target=feed, args=(requests,), name="gitrun-index-feed", daemon=True)
+            feeder.start()
+            for run_id, tree in runs:
+                files: dict[str, bytes] = {}
+                for name in RECORD_FILES:
+                    header = out.readline()
+                    if not header:
+                        raise GitrunError("git cat-file --batch stopped before answering every request")
+                    if header.endswith(b" missing\n"):
+                        continue
+                    _, kind, size = header.split()
+                    data = out.read(int(size))
+                    out.read(1)  # the newline after each object
+                    if kind == b"blob":
+                        files[name] = data
+                yield run_id, tree, files
     finally:
-        out.close()
-        proc.kill()
-        proc.wait()
-        feeder.join(timeout=5)
+        if feeder is not None:
+            feeder.join(timeout=5)

@@ -16,7 +16,7 @@ from typing import Any
 
 from gitrun.core.git.objects import Oid
 from gitrun.core.git.repo import Repository
-from gitrun.core.records import layout
+from gitrun.core.records import layout, yamlfmt
 from gitrun.core.records.text import has_surrogates, printable
 from gitrun.errors import DamagedRecordWarning, GitrunError, InvalidRecord, warn_always
 
@@ -71,14 +71,6 @@ RECORD_FILES = (
 """The files of a run directory the index reads (series chunks, code, environment are not)."""
 
 
-def _recordyaml() -> Any:
-    # Imported on first read only: a search on an up-to-date index parses no YAML,
-    # and compiling the reader's patterns is a visible part of a cold process.
-    from gitrun.core.index import recordyaml
-
-    return recordyaml
-
-
 def _int_or_none(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -98,7 +90,6 @@ def parse_run(run_id: str, files: Mapping[str, bytes]) -> IndexedRun | None:
             Searches leave such a run out, with a warning on every search (see
             :mod:`gitrun.core.index.sync`); ``gitrun show`` on it reports the problem.
     """
-    ry = _recordyaml()
     where = f"run {run_id}"
 
     def load(name: str, reader: Callable[[bytes, str], Any]) -> Any:
@@ -106,7 +97,7 @@ def parse_run(run_id: str, files: Mapping[str, bytes]) -> IndexedRun | None:
         return reader(data, f"{where} {name}") if data is not None else {}
 
     try:
-        info = load(layout.RUN_FILE, ry.load_top_scalars)
+        info = load(layout.RUN_FILE, yamlfmt.load_top_scalars)
         if not info:
             return None  # not a run directory (or an empty one): nothing to search
         _check_identity(run_id, info)
@@ -121,12 +112,12 @@ def parse_run(run_id: str, files: Mapping[str, bytes]) -> IndexedRun | None:
             # MLflow runs always have one; 0 keeps the column NOT NULL (see run_query).
             start_time=_int_or_none(info.get("start_time")) or 0,
             end_time=_int_or_none(info.get("end_time")),
-            params=_strings(load(layout.PARAMS_FILE, ry.load_flat), "params"),
-            tags=_strings(load(layout.TAGS_FILE, ry.load_flat), "tags"),
-            metrics=load(layout.METRICS_FILE, ry.load_latest),
+            params=_strings(load(layout.PARAMS_FILE, yamlfmt.load_flat), "params"),
+            tags=_strings(load(layout.TAGS_FILE, yamlfmt.load_flat), "tags"),
+            metrics=load(layout.METRICS_FILE, yamlfmt.load_latest),
             inputs=tuple(
                 (_text(p, "input path"), _text(e["digest"], "input digest"), None)
-                for p, e in load(layout.INPUTS_FILE, ry.load_mapping).items()
+                for p, e in load(layout.INPUTS_FILE, yamlfmt.load_mapping).items()
             )
             + tuple(
                 (
@@ -134,11 +125,11 @@ def parse_run(run_id: str, files: Mapping[str, bytes]) -> IndexedRun | None:
                     _text(d["digest"], "dataset digest"),
                     None if d.get("context") is None else _text(d["context"], "dataset context"),
                 )
-                for d in load(layout.DATASETS_FILE, ry.load_mapping).values()
+                for d in load(layout.DATASETS_FILE, yamlfmt.load_mapping).values()
             ),
             models=tuple(
                 (_text(m["model_id"], "model id"), _text(name, "model name"))
-                for name, m in load(layout.MODELS_FILE, ry.load_mapping).items()
+                for name, m in load(layout.MODELS_FILE, yamlfmt.load_mapping).items()
                 if m.get("model_id")
             ),
         )
@@ -185,20 +176,11 @@ def _status(value: Any) -> str:
     return str(value)
 
 
-def read_run(repo: Repository, run_id: str, tree: Oid) -> IndexedRun | None:
-    """Read and parse one run directory; None (with a warning) if it cannot be used."""
-    try:
-        return parse_run(run_id, record_files(repo, tree))
-    except GitrunError as exc:
-        warn_always(f"gitrun: search leaves out run {run_id}: {exc.message}", DamagedRecordWarning)
-        return None
-
-
 def read_experiment(repo: Repository, experiment_id: str, blob: Oid) -> IndexedExperiment | None:
     """Read ``experiments/<id>.yaml``; None (with a warning) if it cannot be used."""
     where = f"experiment {experiment_id}"
     try:
-        data = _recordyaml().load(repo.read_blob(blob), where)
+        data = yamlfmt.load(repo.read_blob(blob), where)
         recorded_id = data.get("experiment_id", experiment_id)
         if str(recorded_id) != experiment_id:
             raise InvalidRecord(f"it names another experiment ({printable(str(recorded_id))!r})")

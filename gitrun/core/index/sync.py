@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 from gitrun.core.git.objects import Oid
 from gitrun.core.git.repo import Repository
+from gitrun.core.git.trees import diff_trees
 from gitrun.core.index import bulk, rows, schema
+from gitrun.core.records import changes as run_changes
 from gitrun.core.records import layout
 from gitrun.core.records.store import RecordStore
 from gitrun.errors import GitrunError
@@ -34,49 +36,23 @@ class UpdateStats:
     experiments_written: int = 0
 
 
-def _tree_entries(repo: Repository, tree: Oid | None) -> dict[str, Oid]:
-    if tree is None:
-        return {}
-    return {name: e.oid for name, e in repo.read_tree(tree).items() if e.is_tree}
-
-
-def changed_runs(
-    repo: Repository, old: Oid | None, new: Oid | None, depth: int = 0
-) -> Iterator[tuple[str, Oid | None]]:
+def changed_runs(repo: Repository, old: Oid | None, new: Oid | None) -> Iterator[tuple[str, Oid | None]]:
     """``(run_id, new run tree or None)`` for every run dir that differs below ``runs/``."""
-    if old == new:
-        return
-    before, after = _tree_entries(repo, old), _tree_entries(repo, new)
-    for name in sorted(before.keys() | after.keys()):
-        a, b = before.get(name), after.get(name)
-        if a == b:
-            continue
-        if depth == layout.FANOUT_DEPTH:
-            yield name, b
-        else:
-            yield from changed_runs(repo, a, b, depth + 1)
+    for run_id, _, tree in run_changes.changed_runs(repo, old, new):
+        yield run_id, tree
 
 
 def changed_experiments(
     repo: Repository, old: Oid | None, new: Oid | None
 ) -> Iterator[tuple[str, Oid | None]]:
     """``(experiment_id, new blob or None)`` for every experiment file that differs."""
-    if old == new:
-        return
-
-    def files(tree: Oid | None) -> dict[str, Oid]:
-        if tree is None:
-            return {}
-        return {
-            n[: -len(".yaml")]: e.oid
-            for n, e in repo.read_tree(tree).items()
-            if n.endswith(".yaml") and not e.is_tree
-        }
-
-    before, after = files(old), files(new)
-    for name in sorted(before.keys() | after.keys()):
-        if before.get(name) != after.get(name):
-            yield name, after.get(name)
+    for change in diff_trees(repo, old, new, depth=0):
+        if not change.path.endswith(".yaml"):
+            continue
+        a = change.old.oid if change.old is not None and not change.old.is_tree else None
+        b = change.new.oid if change.new is not None and not change.new.is_tree else None
+        if a != b:
+            yield change.path[: -len(".yaml")], b
 
 
 def _subtree(repo: Repository, root: Oid | None, name: str) -> Oid | None:

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gitrun.core.git.objects import MODE_BLOB, Oid, TreeEntry
+from gitrun.core.git.trees import apply_edits
 from gitrun.core.records import layout, merge, series
-from gitrun.core.records.store import RecordStore, apply_edits
+from gitrun.core.records.store import RecordStore
 from gitrun.errors import ResourceDoesNotExist
 
 FileValue = tuple[int, Oid] | None

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gitrun.core.git.objects import Oid
+from gitrun.core.git.trees import diff_trees
 from gitrun.core.records import journal as jnl
 from gitrun.core.records import layout, series
 from gitrun.core.records.pending import PendingRun
@@ -424,11 +425,9 @@ class _Guard:
         self, store: RecordStore, before: Oid | None, after: Oid | None, files: set[str], when: int
     ) -> None:
         repo = store.repo
-        old = repo.read_tree(before) if before else {}
-        new = repo.read_tree(after) if after else {}
-        for name in files:
-            a, b = old.get(name), new.get(name)
-            if (a.oid if a else None) == (b.oid if b else None):
+        for change in diff_trees(repo, before, after, depth=0):
+            name, a, b = change.path, change.old, change.new
+            if name not in files or (a.oid if a else None) == (b.oid if b else None):
                 continue
             try:
                 va = store.load_yaml(a.oid, name) if a else {}

@@ -15,9 +15,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from gitrun.core.git.identity import identity as _identity
-from gitrun.core.git.objects import MODE_BLOB, MODE_TREE, Commit, Oid, TreeEntry
+from gitrun.core.git.identity import signature
+from gitrun.core.git.objects import MODE_BLOB, Commit, Oid, TreeEntry
 from gitrun.core.git.repo import Repository
+from gitrun.core.git.trees import apply_edits
 from gitrun.core.records import layout, yamlfmt
 from gitrun.core.records.writelog import write_log
 from gitrun.errors import (
@@ -54,28 +55,6 @@ class Edit:
     mode: int
     base: Oid | None
     merge: MergeFn | None = None
-
-
-def apply_edits(repo: Repository, tree: Oid | None, edits: Mapping[str, TreeEntry | None]) -> Oid | None:
-    """A new tree with entries put (or removed, for None) at slash paths."""
-    entries = dict(repo.read_tree(tree)) if tree else {}
-    below: dict[str, dict[str, TreeEntry | None]] = {}
-    for path, entry in edits.items():
-        head, _, rest = path.partition("/")
-        if rest:
-            below.setdefault(head, {})[rest] = entry
-        elif entry is None:
-            entries.pop(head, None)
-        else:
-            entries[head] = TreeEntry(head, entry.mode, entry.oid)
-    for head, sub in below.items():
-        current = entries.get(head)
-        new = apply_edits(repo, current.oid if current and current.is_tree else None, sub)
-        if new is None:
-            entries.pop(head, None)
-        else:
-            entries[head] = TreeEntry(head, MODE_TREE, new)
-    return repo.write_tree(entries) if entries else None
 
 
 class RecordStore:
@@ -246,8 +225,7 @@ class RecordStore:
                 assert new_root is not None
                 if new_root == root and ref_value == tip:
                     return landed
-                now = int(time.time())
-                who = f"{_identity()} {now} +0000"
+                who = str(signature(self.repo.common_dir))
                 commit = self.repo.write_commit(
                     Commit(new_root, (tip,) if tip else (), who, who, message.rstrip("\n") + "\n")
                 )

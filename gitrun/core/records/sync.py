@@ -36,9 +36,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gitrun.core.git.cli import run_git, run_git_status
-from gitrun.core.git.identity import identity as _identity
+from gitrun.core.git.identity import signature
 from gitrun.core.git.objects import MODE_BLOB, Commit, Oid, TreeEntry
 from gitrun.core.git.repo import Repository
+from gitrun.core.git.trees import apply_edits, diff_trees
 from gitrun.core.records import layout, merge, yamlfmt
 from gitrun.core.records.store import RecordStore
 from gitrun.errors import GitCommandError, InvalidRecord, RefConflict, StoreUnavailable
@@ -46,6 +47,7 @@ from gitrun.errors import GitCommandError, InvalidRecord, RefConflict, StoreUnav
 LOG_REF = "refs/gitrun/log"
 DELETED_FILE = "gitrun-deleted.yaml"
 _MAX_PUSH_ATTEMPTS = 30
+_MAX_STATE_ATTEMPTS = 30
 # A server's answers when another push updated the ref at the same moment: retry.
 _RACES = (
     "failed to update ref",
@@ -115,26 +117,9 @@ def diff_patch(repo: Repository, old: Oid | None, new: Oid) -> tuple[Oid | None,
     """The patch turning tree ``old`` into tree ``new``: a tree of the new and changed
     entries (subtrees that exist on both sides hold only what changed), and the
     deleted paths.  ``(None, [])`` when the trees are equal."""
-    deleted: list[str] = []
-
-    def walk(a: Oid | None, b: Oid, prefix: str) -> Oid | None:
-        before = repo.read_tree(a) if a else {}
-        after = repo.read_tree(b)
-        entries: dict[str, TreeEntry] = {}
-        for name, entry in after.items():
-            was = before.get(name)
-            if was is not None and was.oid == entry.oid and was.mode == entry.mode:
-                continue
-            if was is not None and was.is_tree and entry.is_tree:
-                sub = walk(was.oid, entry.oid, f"{prefix}{name}/")
-                if sub is not None:
-                    entries[name] = TreeEntry(name, entry.mode, sub)
-            else:
-                entries[name] = entry
-        deleted.extend(f"{prefix}{name}" for name in before if name not in after)
-        return repo.write_tree(entries) if entries else None
-
-    tree = walk(old, new, "") if old != new else None
+    found = list(diff_trees(repo, old, new))
+    deleted = [change.path for change in found if change.new is None]
+    tree = apply_edits(repo, None, {change.path: change.new for change in found if change.new is not None})
     if deleted:
         blob = repo.write_blob(yamlfmt.dump({"deleted": sorted(deleted)}).encode())
         entries = dict(repo.read_tree(tree)) if tree else {}
@@ -164,8 +149,6 @@ def apply_patch(repo: Repository, state: Oid | None, patch: Oid) -> Oid:
         patch = repo.write_tree({k: v for k, v in top.items() if k != DELETED_FILE})
     tree = overlay(state, patch)
     if deleted:
-        from gitrun.core.records.store import apply_edits
-
         tree = apply_edits(repo, tree, dict.fromkeys(deleted)) or repo.write_tree({})
     return tree
 
@@ -214,27 +197,47 @@ def remote_state(store: RecordStore, remote: str) -> tuple[Oid | None, Oid | Non
     """
     repo = store.repo
     tip = _fetch_log(repo, remote)
-    state_ref, log_ref = tracking_ref(remote), log_tracking_ref(remote)
-    state, seen = repo.refs.read(state_ref), repo.refs.read(log_ref)
     if tip is None:
         return None, None
+    for _attempt in range(_MAX_STATE_ATTEMPTS):
+        new_state = _rebuild_state(store, remote, tip)
+        if new_state is not None:
+            return tip, new_state
+    raise RefConflict(
+        f"could not record the runs of {remote!r}: other processes kept moving {tracking_ref(remote)}"
+    )
+
+
+def _rebuild_state(store: RecordStore, remote: str, tip: Oid) -> Oid | None:
+    """One attempt: apply the log since the last seen tip; None when another process
+    moved the tracking refs in the meantime (they are compare-and-swapped, never
+    overwritten: the caller re-reads and tries again)."""
+    repo = store.repo
+    state_ref, log_ref = tracking_ref(remote), log_tracking_ref(remote)
+    state, seen = repo.refs.read(state_ref), repo.refs.read(log_ref)
     if tip == seen and state is not None:
-        return tip, state
+        return state
     chain = _log_since(repo, tip, seen)
     if chain is None or state is None:
-        chain, state = _log_since(repo, tip, None) or [], None
-    tree = repo.read_commit(state).tree if state else None
+        chain, parent = _log_since(repo, tip, None) or [], None
+    else:
+        parent = state
+    tree = repo.read_commit(parent).tree if parent else None
     for patch_commit in chain:
         tree = apply_patch(repo, tree, repo.read_commit(patch_commit).tree)
     if tree is None:
         raise InvalidRecord(f"the runs log of {remote!r} is empty")
-    who = f"{_identity()} {int(time.time())} +0000"
+    who = str(signature(repo.common_dir))
     new_state = repo.write_commit(
-        Commit(tree, (state,) if state else (), who, who, f"gitrun: runs of {remote} at log {tip}\n")
+        Commit(tree, (parent,) if parent else (), who, who, f"gitrun: runs of {remote} at log {tip}\n")
     )
-    _git(repo, ["update-ref", state_ref, new_state])  # the state first: a rerun re-applies idempotently
-    _git(repo, ["update-ref", log_ref, tip])
-    return tip, new_state
+    # The state first: a rerun re-applies idempotently.  The log ref only after it, so
+    # it never claims more of the log than the state holds.
+    if not repo.refs.compare_and_swap(state_ref, state, new_state, "gitrun: fetch"):
+        return None
+    if not repo.refs.compare_and_swap(log_ref, seen, tip, "gitrun: fetch"):
+        return None
+    return new_state
 
 
 def records_without_log(store: RecordStore, remote: str) -> Oid | None:
@@ -274,7 +277,7 @@ def integrate(store: RecordStore, theirs: Oid) -> tuple[Oid, str]:
         base = merge_base(repo, ours, theirs)
         base_tree = repo.read_commit(base).tree if base else None
         tree = merge.merge_roots(repo, base_tree, ours_tree, theirs_tree)
-        who = f"{_identity()} {int(time.time())} +0000"
+        who = str(signature(repo.common_dir))
         commit = repo.write_commit(Commit(tree, (ours, theirs), who, who, "gitrun: merge runs\n"))
         if repo.refs.compare_and_swap(store.ref, ours, commit):
             return commit, "merged" if tree != ours_tree else "up-to-date"
@@ -323,9 +326,10 @@ def push(
             return SyncResult(first, local, state, "up-to-date")
         if before_push is not None:
             before_push(local, state)
-        who = f"{_identity()} {int(time.time())} +0000"
+        signed = signature(repo.common_dir)
+        who = str(signed)
         log_commit = repo.write_commit(
-            Commit(patch, (log_tip,) if log_tip else (), who, who, f"gitrun: runs from {_identity()}\n")
+            Commit(patch, (log_tip,) if log_tip else (), who, who, f"gitrun: runs from {signed.person}\n")
         )
         status = _push_once(repo, remote, log_commit)
         if status == "ok":
@@ -342,8 +346,14 @@ def push(
                     f"gitrun: runs of {remote} at log {log_commit}\n",
                 )
             )
-            _git(repo, ["update-ref", tracking_ref(remote), new_state])
-            _git(repo, ["update-ref", log_tracking_ref(remote), log_commit])
+            # Compare-and-swap from what this push started from: if another process
+            # moved the tracking refs meanwhile, keep its work and rebuild from the log.
+            if not (
+                repo.refs.compare_and_swap(tracking_ref(remote), state, new_state, "gitrun: push")
+                and repo.refs.compare_and_swap(log_tracking_ref(remote), log_tip, log_commit, "gitrun: push")
+            ):
+                _, rebuilt = remote_state(store, remote)
+                new_state = rebuilt or new_state
             return SyncResult(first, local, new_state, "pushed" if log_tip else "created")
         time.sleep(min(0.05 * (attempt + 1), 0.5) * random.random())
     raise RefConflict(

@@ -1,9 +1,19 @@
-"""YAML for records: a small deterministic emitter and a safe loader.
+"""The record format, both directions: one deterministic YAML emitter and its readers.
 
-The emitter writes block-style YAML that PyYAML's safe loader reads back exactly
-(tested property), without importing PyYAML: writing a record is on the path of
-every tracked script, and importing yaml costs 40-60 ms here.  Reading always goes
-through PyYAML's safe loader (the C one when present).
+Why gitrun writes its own YAML: records are git blobs, and a blob's id is the hash
+of its bytes.  The same record must always serialise to the same bytes (whatever
+the PyYAML version, its C extension, or the dict's history), so that a run whose
+record did not change keeps its blob id: a commit then rewrites only the trees
+along the changed paths, stays small, and merges and syncs compare ids instead of
+contents.  The emitter also keeps PyYAML off the write path (importing it costs
+40-60 ms, on every tracked script).
+
+Reading: :func:`load` (and the shape-specific :func:`load_flat`,
+:func:`load_latest`, :func:`load_top_scalars`, :func:`load_mapping`) parse the
+emitter's own subset directly (a private helper, ``_yamlread``) and hand anything
+else (a hand-edited record) to :func:`safe_load`: PyYAML's *safe* loader only, with
+limits on size, depth and aliases.  No code path loads YAML unsafely.  Both readers
+return the same data (tested properties), so the fast one is only a speed-up.
 """
 
 from __future__ import annotations
@@ -19,7 +29,8 @@ from gitrun.errors import InvalidRecord
 
 # Plain (unquoted) only when YAML 1.1 cannot read the text as anything but a string.
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_./\-]*\Z")
-_RESERVED = frozenset("y n yes no on off true false null".split())
+# Words YAML 1.1 reads as something other than a string, in any case ("~" is null).
+_RESERVED = frozenset("y n yes no on off true false null ~".split())
 # Characters YAML requires escaped inside a double-quoted scalar, beyond what JSON does.
 # (Lone surrogates never get here: YAML has no escape for them, see scalar().)
 _UNPRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
@@ -118,7 +129,46 @@ MAX_DEPTH = 64
 
 
 def load(text: str | bytes, where: str = "record") -> Any:
-    """Parse YAML with the safe loader; errors name the record.
+    """Parse a record (the fast reader, else :func:`safe_load`); errors name the record."""
+    if len(text) > MAX_RECORD_BYTES:
+        raise InvalidRecord(f"{where} is too large to be a record ({len(text)} bytes)")
+    # Imported on first read: compiling its patterns is a visible part of a cold
+    # process, and a search on an up-to-date index parses no YAML at all.
+    from gitrun.core.records import _yamlread
+
+    return _yamlread.load(text, where)
+
+
+def load_flat(data: bytes, where: str) -> dict[str, Any]:
+    """A mapping of strings to strings (``params.yaml``, ``tags.yaml``)."""
+    from gitrun.core.records import _yamlread
+
+    return _yamlread.load_flat(data, where)
+
+
+def load_latest(data: bytes, where: str) -> dict[str, float]:
+    """The latest value of every metric in ``metrics.yaml``."""
+    from gitrun.core.records import _yamlread
+
+    return _yamlread.load_latest(data, where)
+
+
+def load_top_scalars(data: bytes, where: str) -> dict[str, Any]:
+    """The top-level scalar fields of a mapping (``run.yaml``); nested values left out."""
+    from gitrun.core.records import _yamlread
+
+    return _yamlread.load_top_scalars(data, where)
+
+
+def load_mapping(data: bytes, where: str) -> dict[str, Any]:
+    """A record file that holds a mapping; empty for an empty file."""
+    from gitrun.core.records import _yamlread
+
+    return _yamlread.load_mapping(data, where)
+
+
+def safe_load(text: str | bytes, where: str = "record") -> Any:
+    """Parse YAML with PyYAML's safe loader; errors name the record.
 
     Records come from other machines too, so whatever the bytes, this returns plain
     data or raises :class:`InvalidRecord`: documents over :data:`MAX_RECORD_BYTES`,

@@ -10,14 +10,12 @@ decided on the latest registry), up to a bound.
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from gitrun.core.git.cli import run_git
-from gitrun.core.git.identity import identity as _identity
+from gitrun.core.git.identity import signature
 from gitrun.core.git.objects import Commit, Oid
 from gitrun.core.git.repo import Repository
 from gitrun.core.registry import layout, state
@@ -27,16 +25,9 @@ T = TypeVar("T")
 _MAX_ATTEMPTS = 100
 
 
-_IDENTITY_ENV = ("GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "GIT_COMMITTER_DATE", "EMAIL")
-
-
 def identity(repo: Repository) -> str:
-    """``Name <email> <time> <tz>`` as git would record it: the repository's and the
-    user's config, and the ``GIT_COMMITTER_*`` variables, which win as in git."""
-    env = {k: os.environ[k] for k in _IDENTITY_ENV if k in os.environ}
-    text = run_git(["var", "GIT_COMMITTER_IDENT"], git_dir=repo.common_dir, env=env, check=False)
-    line = text.decode("utf-8", "replace").strip()
-    return line or f"{_identity()} {int(time.time())} +0000"
+    """``Name <email> <time> <tz>`` as git would record it (:func:`.signature`)."""
+    return str(signature(repo.common_dir))
 
 
 def who(ident: str) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 import time
 
-from gitrun.core.git.cli import run_git, run_git_status
+from gitrun.core.git.cli import run_git_status
 from gitrun.core.git.objects import Commit, Oid
 from gitrun.core.git.repo import Repository
 from gitrun.core.records.sync import _remote_name, _url, is_ancestor, merge_base
@@ -36,13 +36,16 @@ def in_sync(repo: Repository, remote: str) -> bool:
 
 
 def _fetch(repo: Repository, remote: str) -> Oid | None:
+    seen = repo.refs.read(tracking_ref(remote))
     code, out, err = run_git_status(
         ["fetch-pack", "--no-progress", _url(repo, remote), layout.REGISTRY_REF], git_dir=repo.common_dir
     )
     for line in out.decode().splitlines():
         oid, _, ref = line.partition(" ")
         if ref.strip() == layout.REGISTRY_REF:
-            run_git(["update-ref", tracking_ref(remote), oid], git_dir=repo.common_dir)
+            # Compare-and-swap: a concurrent fetch's value is as recent as ours; keep it.
+            if seen != oid:
+                repo.refs.compare_and_swap(tracking_ref(remote), seen, Oid(oid), "gitrun: fetch")
             return Oid(oid)
     text = err.decode("utf-8", "replace")
     if code == 0 or any(
@@ -101,13 +104,15 @@ def push(repo: Repository, remote: str) -> str:
             return "none"
         if local == theirs:
             return "up-to-date"
+        seen = repo.refs.read(tracking_ref(remote))
         args = ["push", "--no-verify", "--porcelain", remote, f"{local}:{layout.REGISTRY_REF}"]
         code, out, err = run_git_status(args, git_dir=repo.common_dir)
         lines = [
             line for line in out.decode("utf-8", "replace").splitlines() if f":{layout.REGISTRY_REF}" in line
         ]
         if (lines and not lines[0].startswith("!")) or (not lines and code == 0):
-            run_git(["update-ref", tracking_ref(remote), local], git_dir=repo.common_dir)
+            if seen != local:
+                repo.refs.compare_and_swap(tracking_ref(remote), seen, local, "gitrun: push")
             return "pushed"
         if not lines:
             raise StoreUnavailable(

@@ -53,7 +53,8 @@ def user_script() -> str | None:
     script = entry_point()
     if script is None:
         return None
-    # gitrun's own folder (this file is gitrun/tracking/capture/source.py).
+    # gitrun's own folder, from this file's place in it (gitrun/tracking/capture/):
+    # importing the public package here would pull the facade into the tracking layer.
     package = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
     prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)} | {package}
     real = os.path.realpath(script)

@@ -135,3 +135,89 @@ def test_open_read_streams_in_pieces(store: ArtifactStore, tmp_path: Path) -> No
 def test_url_names_the_store_without_credentials(store: ArtifactStore, store_spec: StoreSpec) -> None:
     assert store.backend.url
     assert "testing" not in store.backend.url
+
+
+def test_staging_publishes_create_only(store: ArtifactStore) -> None:
+    backend = store.backend
+    key = key_of(b"staged bytes")
+    with backend.open_staging() as staged:
+        assert staged.write(memoryview(b"staged ")) == 7
+        staged.write(memoryview(b"bytes"))
+        assert staged.publish(key) is True
+    with backend.open_read(key) as raw:
+        assert raw.read() == b"staged bytes"
+    with backend.open_staging() as again:
+        again.write(memoryview(b"something else"))
+        assert again.publish(key) is False  # create-only: the first blob stays
+    with backend.open_read(key) as raw:
+        assert raw.read() == b"staged bytes"
+
+
+def test_aborted_or_abandoned_staging_leaves_no_blob(store: ArtifactStore) -> None:
+    backend = store.backend
+    before = set(backend.iter_keys(""))
+    staged = backend.open_staging()
+    staged.write(memoryview(b"never published"))
+    staged.abort()
+    with pytest.raises(RuntimeError), backend.open_staging() as failing:
+        failing.write(memoryview(b"half"))
+        raise RuntimeError("the writer failed")
+    # Whatever staging the backend used is gone: only what was there remains.
+    assert {k for k in backend.iter_keys("") if not k.startswith(layout.STAGING)} == {
+        k for k in before if not k.startswith(layout.STAGING)
+    }
+    assert backend.exists_many([key_of(b"never published"), key_of(b"half")]) == set()
+
+
+def test_touch_and_local_path(store: ArtifactStore) -> None:
+    backend = store.backend
+    key = key_of(b"touched")
+    backend.put_bytes(key, b"touched")
+    backend.touch(key)
+    assert backend.size(key) == 7
+    local = backend.local_path(key)
+    if backend.stages_cheaply:
+        assert local is not None and Path(local).read_bytes() == b"touched"
+    else:
+        assert local is None
+
+
+def test_store_writes_through_the_protocol_only(store: ArtifactStore, tmp_path: Path) -> None:
+    """Whichever algorithm the backend's staging cost selects, the result is the same."""
+    source = make_file(tmp_path / "src", 300_000, seed=7)
+    digest = store.put_file(source)
+    assert digest == hash_bytes(source.read_bytes())
+    assert store.put_file(source) == digest  # second time: found, not stored twice
+    assert store.backend.size(layout.object_key(digest)) == 300_000
+
+
+class _ThirdPartyBackend:
+    """A backend from outside gitrun (here one that delegates to a folder): the store
+    must give it the one-pass write because it says its staging is cheap."""
+
+    stages_cheaply = True
+
+    def __init__(self, root: Path) -> None:
+        from gitrun.core.artifacts.local import LocalBackend
+
+        self._inner = LocalBackend(root)
+        self.stagings = 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+    def open_staging(self) -> object:
+        self.stagings += 1
+        return self._inner.open_staging()
+
+
+def test_a_third_party_backend_gets_the_one_pass_write(tmp_path: Path) -> None:
+    from gitrun.core.artifacts.progress import Silent
+
+    backend = _ThirdPartyBackend(tmp_path / "plugin-store")
+    store = ArtifactStore(backend, progress=Silent())  # type: ignore[arg-type]
+    source = make_file(tmp_path / "src", 100_000, seed=9)
+    digest = store.put_file(source)
+    assert backend.stagings == 1  # hashed while copied: one pass, through the protocol
+    assert digest == hash_bytes(source.read_bytes())
+    assert store.read_bytes(digest) == source.read_bytes()

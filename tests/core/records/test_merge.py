@@ -7,8 +7,8 @@ from pathlib import Path
 
 from gitrun.core.git.objects import MODE_BLOB, MODE_TREE, Oid, TreeEntry
 from gitrun.core.git.repo import Repository
+from gitrun.core.git.trees import apply_edits
 from gitrun.core.records import merge, series, yamlfmt
-from gitrun.core.records.store import apply_edits
 
 
 def _tree(repo: Repository, files: dict[str, object]) -> Oid:

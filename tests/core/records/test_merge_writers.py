@@ -13,9 +13,10 @@ import pytest
 
 from gitrun.core.git.objects import MODE_BLOB, MODE_TREE, TreeEntry
 from gitrun.core.git.repo import Repository
+from gitrun.core.git.trees import apply_edits
 from gitrun.core.records import layout, merge, series
 from gitrun.core.records.recovery import recover
-from gitrun.core.records.store import RecordStore, apply_edits
+from gitrun.core.records.store import RecordStore
 from gitrun.core.records.writer import RecordWriter
 
 INFO = {"run_id": "r1", "status": "RUNNING", "lifecycle_stage": "active", "start_time": 100, "end_time": None}

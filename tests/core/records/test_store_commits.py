@@ -11,9 +11,10 @@ import pytest
 
 from gitrun.core.git.objects import MODE_BLOB, Commit, Oid, TreeEntry
 from gitrun.core.git.repo import Repository
+from gitrun.core.git.trees import apply_edits
 from gitrun.core.records import layout
 from gitrun.core.records import store as store_module
-from gitrun.core.records.store import Edit, ObjectsRemoved, RecordStore, apply_edits
+from gitrun.core.records.store import Edit, ObjectsRemoved, RecordStore
 from gitrun.errors import InvalidRecord
 from tests.conftest import git
 

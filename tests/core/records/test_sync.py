@@ -7,6 +7,9 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
+from gitrun.core.git.objects import Commit, Oid
 from gitrun.core.git.repo import Repository
 from gitrun.core.records import layout, sync
 from gitrun.core.records.store import RecordStore
@@ -124,3 +127,70 @@ def test_concurrent_pushers_converge(work_repo: Path, tmp_path: Path) -> None:
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err.decode()
     assert remote_run_ids(remote, tmp_path / "newcomer.git") == expected
+
+
+def _other_state(store: RecordStore, parent: Oid | None) -> Oid:
+    """What a concurrent process would write: some commit on the tracking ref."""
+    repo = store.repo
+    who = "other <o@example.com> 1700000000 +0000"
+    tree = repo.read_commit(parent).tree if parent else repo.write_tree({})
+    return repo.write_commit(Commit(tree, (parent,) if parent else (), who, who, "concurrent\n"))
+
+
+def test_push_detects_a_concurrent_move_of_the_tracking_ref(work_repo: Path, tmp_path: Path) -> None:
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "clone", "-q", "--bare", str(work_repo), str(remote))
+    a = _clone(remote, tmp_path / "a")
+    store = _store(a)
+    _log_runs(a, 1, "first")
+    sync.push(store, "origin")
+    _log_runs(a, 1, "second")
+    moved: list[Oid] = []
+
+    def concurrent_fetch(local: Oid, state: Oid | None) -> None:
+        # Between push's read of the tracking ref and its update, another process moves it.
+        moved.append(_other_state(store, state))
+        assert store.repo.refs.compare_and_swap(sync.tracking_ref("origin"), state, moved[0])
+
+    result = sync.push(store, "origin", before_push=concurrent_fetch)
+    assert result.action == "pushed"
+    final = store.repo.refs.read(sync.tracking_ref("origin"))
+    assert final is not None and final != moved[0]
+    # Detected, not overwritten: the concurrent commit is kept in the rebuilt state's history.
+    assert sync.is_ancestor(store.repo, moved[0], final)
+    assert sync.in_sync(store, "origin")
+    assert (
+        store.repo.refs.read(sync.log_tracking_ref("origin"))
+        == git(remote, "rev-parse", sync.LOG_REF).strip()
+    )
+
+
+def test_fetch_detects_a_concurrent_move_of_the_tracking_ref(
+    work_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "clone", "-q", "--bare", str(work_repo), str(remote))
+    a, b = _clone(remote, tmp_path / "a"), _clone(remote, tmp_path / "b")
+    runs = _log_runs(a, 1, "one")
+    sync.push(_store(a), "origin")
+    store_b = _store(b)
+    sync.fetch(store_b, "origin")
+    runs += _log_runs(a, 1, "two")
+    sync.push(_store(a), "origin")
+    real_apply = sync.apply_patch
+    moved: list[Oid] = []
+
+    def apply_then_move(repo: Repository, state: Oid | None, patch: Oid) -> Oid:
+        # A concurrent fetch moves the state ref while this one applies the log.
+        if not moved:
+            before = repo.refs.read(sync.tracking_ref("origin"))
+            moved.append(_other_state(store_b, before))
+            assert repo.refs.compare_and_swap(sync.tracking_ref("origin"), before, moved[0])
+        return real_apply(repo, state, patch)
+
+    monkeypatch.setattr(sync, "apply_patch", apply_then_move)
+    assert sync.fetch(store_b, "origin").action == "fast-forward"
+    final = store_b.repo.refs.read(sync.tracking_ref("origin"))
+    assert final is not None and final != moved[0]
+    assert sync.is_ancestor(store_b.repo, moved[0], final)  # rebuilt on top, not overwritten
+    assert _run_ids(b) == set(runs)

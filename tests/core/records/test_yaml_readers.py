@@ -1,4 +1,4 @@
-"""The fast record reader returns exactly what PyYAML's safe loader returns."""
+"""The fast record readers (yamlfmt.load & co) return exactly what PyYAML's safe loader returns."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gitrun.core.index import recordyaml
 from gitrun.core.records import yamlfmt
 
 _text = st.text(st.characters(exclude_categories=("Cs",)), max_size=20)
@@ -42,23 +41,23 @@ def _same(a: Any, b: Any) -> bool:
 @given(st.dictionaries(_keys, _values, max_size=6))
 def test_load_matches_pyyaml(data: dict[str, Any]) -> None:
     text = yamlfmt.dump(data).encode()
-    assert _same(recordyaml.load(text, "t"), yamlfmt.load(text, "t"))
+    assert _same(yamlfmt.load(text, "t"), yamlfmt.safe_load(text, "t"))
 
 
 @settings(max_examples=300)
 @given(st.dictionaries(_keys, _values, max_size=6))
 def test_top_scalars_match_pyyaml(data: dict[str, Any]) -> None:
     text = yamlfmt.dump(data).encode()
-    full = yamlfmt.load(text, "t") or {}
+    full = yamlfmt.safe_load(text, "t") or {}
     expected = {k: v for k, v in full.items() if not isinstance(v, (dict, list))}
-    assert _same(recordyaml.load_top_scalars(text, "t"), expected)
+    assert _same(yamlfmt.load_top_scalars(text, "t"), expected)
 
 
 @settings(max_examples=300)
 @given(st.dictionaries(_keys, _text, max_size=8))
 def test_flat_mappings_match_pyyaml(data: dict[str, str]) -> None:
     text = yamlfmt.dump(data).encode()
-    assert _same(recordyaml.load_flat(text, "t"), yamlfmt.load(text, "t") or {})
+    assert _same(yamlfmt.load_flat(text, "t"), yamlfmt.safe_load(text, "t") or {})
 
 
 @settings(max_examples=300)
@@ -70,12 +69,12 @@ def test_flat_mappings_match_pyyaml(data: dict[str, str]) -> None:
 def test_latest_metrics_match_pyyaml(points: dict[str, tuple[int, int, float]]) -> None:
     data = {k: {"step": s, "timestamp": t, "value": v} for k, (s, t, v) in points.items()}
     text = yamlfmt.dump(data).encode()
-    expected = {k: float(p["value"]) for k, p in (yamlfmt.load(text, "t") or {}).items()}
-    assert _same(recordyaml.load_latest(text, "t"), expected)
+    expected = {k: float(p["value"]) for k, p in (yamlfmt.safe_load(text, "t") or {}).items()}
+    assert _same(yamlfmt.load_latest(text, "t"), expected)
 
 
 def test_hand_written_yaml_falls_back_to_pyyaml() -> None:
     for text in (b"a: 1 # comment\n", b"{a: 1, b: [1, 2]}\n", b"a:\n  - x: 1\n", b"---\na: 1\n", b"a: 'x'\n"):
-        assert recordyaml.load(text, "t") == yamlfmt.load(text, "t")
-    assert recordyaml.load_flat(b"a: 1\nb: yes\n", "t") == {"a": 1, "b": True}
-    assert recordyaml.load_top_scalars(b"a: 1\nb:\n  c: 2\n", "t") == {"a": 1}
+        assert yamlfmt.load(text, "t") == yamlfmt.safe_load(text, "t")
+    assert yamlfmt.load_flat(b"a: 1\nb: yes\n", "t") == {"a": 1, "b": True}
+    assert yamlfmt.load_top_scalars(b"a: 1\nb:\n  c: 2\n", "t") == {"a": 1}

@@ -1,4 +1,4 @@
-"""A fast reader for the YAML that :mod:`gitrun.core.records.yamlfmt` writes.
+"""The fast half of :mod:`.yamlfmt`'s reader (private: use ``yamlfmt.load`` & co).
 
 Building the index reads four small YAML files per run; PyYAML's C loader spends
 ~1 ms on them, which makes a first build at 100k runs take minutes.  The emitter
@@ -6,7 +6,8 @@ only ever writes block mappings indented by two spaces, block sequences of
 scalars, and scalars in a handful of shapes, so those are parsed here directly.
 Anything else (a hand-edited record, a list of mappings, a YAML escape JSON does
 not know) makes the readers fall back to the safe loader, so the result is always
-what :func:`gitrun.core.records.yamlfmt.load` returns.
+what :func:`.yamlfmt.safe_load` returns.  The grammar constants (what may be plain)
+are the emitter's own, imported from :mod:`.yamlfmt`, so writer and reader cannot drift.
 
 Three shapes are so common that they get a whole-document regex each (one pass in
 C instead of Python per line): flat mappings of strings (``params.yaml``,
@@ -23,9 +24,9 @@ from typing import Any
 
 from gitrun.core.records import yamlfmt
 from gitrun.core.records.text import has_surrogates
+from gitrun.core.records.yamlfmt import _PLAIN, _RESERVED
 from gitrun.errors import InvalidRecord
 
-_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_./\-]*\Z")
 _INT = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
 _FLOAT = re.compile(r"-?[0-9]+\.[0-9]*(?:e[-+][0-9]+)?\Z")
 _WORDS: dict[str, Any] = {
@@ -38,12 +39,10 @@ _WORDS: dict[str, Any] = {
     "{}": {},
     "[]": [],
 }
-_RESERVED = frozenset("y n yes no on off true false null ~".split())
 _NUMERIC_START = frozenset("-0123456789")
 # One line of a block mapping: indentation, a JSON-quoted or plain key, and the
 # scalar after ": " (absent when a nested block follows).
 _LINE = re.compile(r'( *)(?:("(?:[^"\\]|\\.)*")|([A-Za-z_][A-Za-z0-9_./\-]*)):(?: (\S.*))?\Z')
-_decoder = json.JSONDecoder()
 _KEY = r'"(?:[^"\\\n]|\\.)*"|[A-Za-z_][A-Za-z0-9_./\-]*'
 _FLAT = re.compile(rf"(?:(?:{_KEY}): (?:{_KEY})\n)*")
 _FLAT_PAIR = re.compile(rf"({_KEY}): ({_KEY})\n")
@@ -61,12 +60,12 @@ class _Unsupported(Exception):
     """Text outside the emitter's subset: let PyYAML read it."""
 
 
-def load(data: bytes, where: str) -> Any:
-    """Parse one record file; same result as ``yamlfmt.load(data, where)``."""
+def load(data: bytes | str, where: str) -> Any:
+    """Parse one record file; same result as ``yamlfmt.safe_load(data, where)``."""
     try:
-        return _document(data.decode("utf-8"))
+        return _document(data.decode("utf-8") if isinstance(data, bytes) else data)
     except (_Unsupported, ValueError, IndexError):
-        return yamlfmt.load(data, where)
+        return yamlfmt.safe_load(data, where)
 
 
 def _quoted(token: str) -> str:
