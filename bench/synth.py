@@ -27,11 +27,11 @@ import time
 import uuid
 import zlib
 from array import array
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from gitrun.core.git.objects import MODE_BLOB, MODE_TREE, TYPE_NAMES, Oid, TreeEntry, hash_object
 from gitrun.core.git.odb import ObjectDatabase
-from gitrun.core.git.refs import RefStore
 from gitrun.core.git.repo import Repository
 from gitrun.core.git.trees import apply_edits
 from gitrun.core.records import layout, series, yamlfmt
@@ -193,6 +193,11 @@ class PackingDatabase(ObjectDatabase):
     def contains(self, oid: Oid) -> bool:
         return oid in self._pending or super().contains(oid)
 
+    def missing(self, oids: Iterable[Oid]) -> list[Oid]:
+        # The record store checks a commit's objects on disk before moving the ref.
+        self.flush()
+        return super().missing(oids)
+
     def flush(self) -> None:
         if not self._pending:
             return
@@ -234,23 +239,10 @@ class PackingDatabase(ObjectDatabase):
         self._pending.clear()
 
 
-class _FlushingRefs(RefStore):
-    """Refs that write pending objects to a pack before a ref may point at them."""
-
-    def __init__(self, refs: RefStore, odb: PackingDatabase) -> None:
-        super().__init__(refs.common_dir, refs.flock_dir)
-        self._odb = odb
-
-    def compare_and_swap(self, name: str, old: Oid | None, new: Oid | None) -> bool:
-        self._odb.flush()
-        return super().compare_and_swap(name, old, new)
-
-
 def packing(repo: Repository) -> PackingDatabase:
     """Make ``repo`` write packs instead of loose objects; returns the database."""
     odb = PackingDatabase(repo.odb.objects_dir, repo.odb.algorithm)
     repo.odb = odb
-    repo.refs = _FlushingRefs(repo.refs, odb)
     return odb
 
 
