@@ -15,6 +15,7 @@ from typing import Any
 from gitrun.core.records import layout
 from gitrun.errors import InvalidParameterValue
 from gitrun.tracking import entities as ent
+from gitrun.tracking import validation as v
 
 RUN_NAME_TAG = "mlflow.runName"
 USER_TAG = "mlflow.user"
@@ -42,8 +43,6 @@ def checked_run_name(run_name: str | None, tags: Mapping[str, str]) -> str | Non
     """
     if run_name is None:
         return None
-    from gitrun.tracking import validation as v
-
     run_name = v.tag_value(RUN_NAME_TAG, run_name)
     named = tags.get(RUN_NAME_TAG)
     if named is not None and named != run_name:

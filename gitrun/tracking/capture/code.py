@@ -127,11 +127,6 @@ def _status(repo: Repository) -> _Status:
     return status
 
 
-def _is_secret(path: str) -> str | None:
-    """Why an untracked file must not enter the snapshot (see :mod:`secrets`), or None."""
-    return secrets.secret_reason(path)
-
-
 def snapshot(code: Repository, target: Repository, exclude: tuple[str, ...] = ()) -> CodeSnapshot:
     """Snapshot ``code``'s work tree into ``target``'s object database."""
     assert code.work_tree is not None
@@ -148,12 +143,12 @@ def snapshot(code: Repository, target: Repository, exclude: tuple[str, ...] = ()
     skipped: list[dict[str, str]] = []
     untracked: list[str] = []
     left_out = [os.path.relpath(ex, code.work_tree) for ex in exclude if _inside(ex, code.work_tree)]
-    ignored = secrets.gitrunignored(code.work_tree, status.untracked) if status.untracked else set()
+    ignored = secrets.gitrunignored(code.work_tree, status.untracked)
     for path in status.untracked:
         full = os.path.join(code.work_tree, path)
         if any(path == out or path.startswith(out.rstrip("/") + "/") for out in left_out):
             continue
-        reason = "excluded by .gitrunignore" if path in ignored else _is_secret(path)
+        reason = "excluded by .gitrunignore" if path in ignored else secrets.secret_reason(path)
         if reason:
             skipped.append({"path": path, "reason": reason})
             continue

@@ -89,3 +89,25 @@ def test_journals_that_cannot_be_read_are_skipped(store: RecordStore) -> None:
     finally:
         writer.close()
     assert live.live_chunks(os.path.join(str(store.repo.gitrun_dir), "no-such-folder"), "r1", "m") == {}
+
+
+def test_points_logged_after_a_journal_rotation_join_the_committed_ones(
+    store: RecordStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rotated journal holds a chunk's points from its position ``at`` on only: the
+    reader puts them after git's first ``at`` points, neither dropping nor repeating."""
+    from gitrun.core.records import writer as writer_module
+
+    monkeypatch.setattr(writer_module, "ROTATE_BYTES", 1)  # rotate after every full flush
+    writer = RecordWriter(store, flush_interval=0)
+    try:
+        writer.create_run("r1", dict(INFO), {}, {})
+        writer.log_metric_columns("r1", ["loss"] * 3, [3.0, 2.0, 1.0], [0, 1, 2], [10, 11, 12])
+        writer.flush()
+        assert writer._journal is not None and writer._journal.path.endswith("-1.jnl")  # rotated
+        writer.log_metric("r1", "loss", 0.5, 3, 13)
+        reader = _reader(store)
+        expected = [(0, 10, 3.0), (1, 11, 2.0), (2, 12, 1.0), (3, 13, 0.5)]
+        assert _as_tuples(live.series_with_live_points(reader, "r1", "loss")) == expected
+    finally:
+        writer.close()

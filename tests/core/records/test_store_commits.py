@@ -138,3 +138,18 @@ def test_records_without_a_format_file_are_read(store: RecordStore) -> None:
     assert reader.load_yaml(repo.write_blob(b""), "empty") == {}
     with pytest.raises(InvalidRecord, match="should hold a mapping, found list"):
         reader.load_yaml(repo.write_blob(b"- 1\n"), "listed")
+
+
+def test_a_pruned_tip_this_process_wrote_is_written_back_not_stepped_back_from(store: RecordStore) -> None:
+    """The reflog fallback would lose the runs of the newest commit: a commit this process
+    wrote is put back from its write log first, and the ref keeps pointing at it."""
+    store.commit({"f.yaml": _blob(store, "one")}, "one")
+    store.commit({"f.yaml": _blob(store, "two")}, "two")
+    tip = store.tip()
+    assert tip is not None
+    path = os.path.join(store.repo.common_dir, "objects", tip[:2], tip[2:])
+    os.unlink(path)  # `git gc --prune=now` racing this process
+    with pytest.warns(UserWarning, match="written again"):
+        assert RecordStore(store.repo).tip() == tip
+    assert os.path.exists(path)
+    assert git(store.repo.git_dir, "show", f"{layout.RECORDS_REF}:f.yaml") == "two"
