@@ -96,7 +96,7 @@ def store_objects(repo: str) -> list[int]:
 
 def bench_gitrun(src: Path, tmp: str, repeats: int) -> dict[str, object]:
     import gitrun
-    from gitrun.tracking import store as tracking_store
+    from gitrun.tracking import session as tracking_session
 
     firsts, seconds, downloads, hashes = [], [], [], []
     copies = 0
@@ -120,7 +120,7 @@ def bench_gitrun(src: Path, tmp: str, repeats: int) -> dict[str, object]:
         path = gitrun.MlflowClient().download_artifacts(run_ids[0], src.name, dst)
         downloads.append(time.perf_counter() - start)
         os.remove(path)
-        tracking_store.close_all()
+        tracking_session.close_all()
         gitrun.set_tracking_uri(None)
         shutil.rmtree(repo)
     return {

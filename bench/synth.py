@@ -252,7 +252,7 @@ def packing(repo: Repository) -> PackingDatabase:
 def ensure_default_experiment(path: str) -> None:
     """Let gitrun itself write ``experiments/0.yaml`` (and the store's format file)."""
     import gitrun
-    from gitrun.tracking.store import close_all
+    from gitrun.tracking.session import close_all
 
     gitrun.MlflowClient(path).get_experiment("0")
     close_all()
@@ -296,7 +296,7 @@ def gc(path: str) -> None:
 def verify(path: str, indexes: list[int], seed: int = 0) -> None:
     """Read runs back through the public client and compare with what was generated."""
     import gitrun
-    from gitrun.tracking.store import close_all
+    from gitrun.tracking.session import close_all
 
     client = gitrun.MlflowClient(path)
     for index in indexes:

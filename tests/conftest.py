@@ -69,12 +69,12 @@ def work_repo(tmp_path: Path) -> Path:
 @pytest.fixture(autouse=True)
 def fresh_gitrun(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Each test starts with no open stores and an empty run stack."""
-    from gitrun.tracking import fluent, store
+    from gitrun.tracking import fluent, session
 
     fluent.reset()
     yield
     fluent._end_runs_at_exit()
-    store.close_all()
+    session.close_all()
     fluent.reset()
 
 

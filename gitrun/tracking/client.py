@@ -8,12 +8,14 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from gitrun.core.records.run_store import MetricColumns
 from gitrun.errors import InvalidParameterValue, ResourceDoesNotExist
 from gitrun.tracking import entities as ent
 from gitrun.tracking import uri
 from gitrun.tracking import validation as v
 from gitrun.tracking.run_record import checked_run_name
-from gitrun.tracking.store import TrackingStore, open_store
+from gitrun.tracking.session import open_store
+from gitrun.tracking.store import TrackingStore
 
 
 class Client:
@@ -49,7 +51,7 @@ class Client:
     ) -> str:
         v.experiment_name(name)
         clean = dict(v.experiment_tag(k, val) for k, val in (tags or {}).items())
-        return self.store.create_experiment(name, artifact_location, clean)
+        return self.store.experiments.create(name, artifact_location, clean)
 
     def get_experiment(self, experiment_id: str) -> ent.Experiment:
         return self.store.get_experiment(v.experiment_id(experiment_id))
@@ -60,31 +62,31 @@ class Client:
     def delete_experiment(self, experiment_id: str) -> None:
         """Soft delete: the experiment and its active runs become ``deleted``."""
         experiment_id = v.experiment_id(experiment_id)
-        self.store.set_experiment_lifecycle(experiment_id, ent.LifecycleStage.DELETED)
-        writer = self.store.writer
+        self.store.experiments.set_lifecycle(experiment_id, ent.LifecycleStage.DELETED)
+        runs = self.store.runs
         for run in self._runs_of(experiment_id, ent.ViewType.ACTIVE_ONLY):
             # Remembered so that restoring the experiment restores these runs, not runs
             # the user had deleted on their own.
-            writer.update_info(
+            runs.update_info(
                 run.info.run_id,
                 {"lifecycle_stage": ent.LifecycleStage.DELETED, "deleted_with_experiment": True},
                 allow_deleted=True,
             )
-        writer.flush()
+        runs.flush()
 
     def restore_experiment(self, experiment_id: str) -> None:
         """Undo :meth:`delete_experiment`: the experiment and the runs it deleted."""
         experiment_id = v.experiment_id(experiment_id)
-        self.store.set_experiment_lifecycle(experiment_id, ent.LifecycleStage.ACTIVE)
-        writer = self.store.writer
+        self.store.experiments.set_lifecycle(experiment_id, ent.LifecycleStage.ACTIVE)
+        runs = self.store.runs
         for run in self._runs_of(experiment_id, ent.ViewType.DELETED_ONLY):
-            if writer.read_info(run.info.run_id).get("deleted_with_experiment"):
-                writer.update_info(
+            if runs.read_state(run.info.run_id).info.get("deleted_with_experiment"):
+                runs.update_info(
                     run.info.run_id,
                     {"lifecycle_stage": ent.LifecycleStage.ACTIVE, "deleted_with_experiment": False},
                     allow_deleted=True,
                 )
-        writer.flush()
+        runs.flush()
 
     def _runs_of(self, experiment_id: str, view: int) -> list[ent.Run]:
         from gitrun.tracking.search import collect_runs
@@ -92,14 +94,14 @@ class Client:
         return collect_runs(self.store, [experiment_id], run_view_type=view, max_results=10**9)
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
-        self.store.rename_experiment(v.experiment_id(experiment_id), v.experiment_name(new_name))
+        self.store.experiments.rename(v.experiment_id(experiment_id), v.experiment_name(new_name))
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
         key, text = v.experiment_tag(key, value)
-        self.store.set_experiment_tag(v.experiment_id(experiment_id), key, text)
+        self.store.experiments.set_tag(v.experiment_id(experiment_id), key, text)
 
     def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
-        self.store.set_experiment_tag(v.experiment_id(experiment_id), key, None)
+        self.store.experiments.set_tag(v.experiment_id(experiment_id), key, None)
 
     # -- runs -------------------------------------------------------------------------------------
 
@@ -138,7 +140,8 @@ class Client:
             parent_run_id=parent,
             inherit_code_from=parent,
         )
-        info = store.writer.read_info(new_id)
+        state = store.runs.read_state(new_id)
+        info = state.info
         return ent.Run(
             ent.RunInfo(
                 new_id,
@@ -151,15 +154,15 @@ class Client:
                 info["artifact_uri"],
                 ent.LifecycleStage.ACTIVE,
             ),
-            ent.RunData(tags=store.writer.read_tags(new_id)),
-            record=info,
+            ent.RunData(tags=dict(state.tags)),
+            record=dict(info),
         )
 
     def check_parent_run(self, run_id: str) -> None:
         """gitrun: raise unless a run can be started under ``run_id`` (it exists and is not
         deleted; a run live in this process is not read back)."""
         run_id = v.run_id(run_id)
-        parent_run = self.get_run(run_id) if not self.store.writer.is_live(run_id) else None
+        parent_run = self.get_run(run_id) if not self.store.runs.is_live(run_id) else None
         if parent_run is not None and parent_run.info.lifecycle_stage == ent.LifecycleStage.DELETED:
             raise InvalidParameterValue(f"Cannot start a nested run under the deleted run {run_id}.")
         if parent_run is None and not self.store.run_exists(run_id):
@@ -169,9 +172,9 @@ class Client:
         """gitrun: take an existing run over in this process (``start_run(run_id=...)``):
         RUNNING again, and ended by this process (at exit at the latest)."""
         run_id = v.run_id(run_id)
-        writer = self.store.writer
-        writer.open_run(run_id, owned=True)
-        writer.update_info(run_id, {"status": ent.RunStatus.RUNNING})
+        runs = self.store.runs
+        runs.open_run(run_id, owned=True)
+        runs.update_info(run_id, {"status": ent.RunStatus.RUNNING})
 
     def move_run(self, run_id: str, experiment_id: str) -> ent.Run:
         """gitrun: move a run to another experiment, remembering where it was (the tag
@@ -179,8 +182,8 @@ class Client:
         script chose its experiment.  Returns the moved run."""
         run_id, experiment_id = v.run_id(run_id), v.experiment_id(experiment_id)
         previous = self.get_run(run_id).info.experiment_id
-        self.store.writer.update_info(run_id, {"experiment_id": experiment_id})
-        self.store.writer.set_tags(run_id, {"gitrun.moved_from_experiment": previous})
+        self.store.runs.update_info(run_id, {"experiment_id": experiment_id})
+        self.store.runs.log_batch(run_id, tags={"gitrun.moved_from_experiment": previous})
         return self.get_run(run_id)
 
     def get_run(self, run_id: str) -> ent.Run:
@@ -192,13 +195,13 @@ class Client:
 
     def log_param(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> Any:
         key = v.validate_key(key, "param")
-        self.store.writer.log_params(v.run_id(run_id), {key: v.param_value(key, value)})
+        self.store.runs.log_batch(v.run_id(run_id), params={key: v.param_value(key, value)})
         return value
 
     def log_params(self, run_id: str, params: dict[str, Any]) -> None:
         """gitrun: several params at once (``gitrun.log_params``), all validated first."""
         clean = {v.validate_key(k, "param"): v.param_value(k, val) for k, val in params.items()}
-        self.store.writer.log_params(v.run_id(run_id), clean)
+        self.store.runs.log_batch(v.run_id(run_id), params=clean)
 
     def log_metric(
         self,
@@ -220,10 +223,10 @@ class Client:
         """
         key, value, step, ts = v.metric_point(key, value, step, timestamp)
         if model_id is None:
-            self.store.writer.log_metric(v.run_id(run_id), key, value, step, ts)
+            self.store.runs.log_metric(v.run_id(run_id), key, value, step, ts)
             return
         attach = self._model_points([ent.Metric(key, value, ts, step, model_id=model_id)])
-        self.store.writer.log_metric(v.run_id(run_id), key, value, step, ts)
+        self.store.runs.log_metric(v.run_id(run_id), key, value, step, ts)
         self._attach_to_models(attach)
 
     def metric_logger(self, run_id: str) -> Callable[[str, Any, int | None, int | None], None]:
@@ -231,7 +234,7 @@ class Client:
         :meth:`log_metric` does, with the run id checked once (a training loop's hot path:
         ``gitrun.log_metric`` on the active run goes through here)."""
         run_id = v.run_id(run_id)
-        write = self.store.writer.log_metric
+        write = self.store.runs.log_metric
         point = v.metric_point
 
         def log(key: str, value: Any, step: int | None = None, timestamp: int | None = None) -> None:
@@ -257,7 +260,7 @@ class Client:
         points = [
             (v.validate_key(k, "metric"), v.metric_value(k, val), step_, ts) for k, val in metrics.items()
         ]
-        self.store.writer.log_metrics(v.run_id(run_id), points)
+        self.store.runs.log_batch(v.run_id(run_id), metrics=MetricColumns(*zip(*points)) if points else None)
         if model_id is not None:
             logged_models.log_metrics(self.store, logged_models.check_model_id(model_id), points)
 
@@ -278,11 +281,11 @@ class Client:
         columns = _clean_columns(metrics)
         attach = self._model_points(metrics) if columns is not None else {}
         clean_tags = {v.validate_key(t.key, "tag"): v.tag_value(t.key, t.value) for t in tags}
-        writer = self.store.writer
+        runs = self.store.runs
         if clean_params:
-            writer.log_params(run_id, clean_params)
+            runs.log_batch(run_id, params=clean_params)
         if columns is not None:
-            writer.log_metric_columns(run_id, *columns)
+            runs.log_batch(run_id, metrics=MetricColumns(*columns))
             self._attach_to_models(attach)
         if clean_tags:
             self._set_tags(run_id, clean_tags)
@@ -320,18 +323,18 @@ class Client:
         self._set_tags(v.run_id(run_id), v.run_tags(tags))
 
     def _set_tags(self, run_id: str, tags: dict[str, str]) -> None:
-        self.store.writer.set_tags(run_id, tags)
+        self.store.runs.log_batch(run_id, tags=tags)
         if "mlflow.runName" in tags:
-            self.store.writer.update_info(run_id, {"run_name": tags["mlflow.runName"]})
+            self.store.runs.update_info(run_id, {"run_name": tags["mlflow.runName"]})
 
     def delete_tag(self, run_id: str, key: str) -> None:
-        self.store.writer.set_tags(v.run_id(run_id), {}, delete=[key])
+        self.store.runs.log_batch(v.run_id(run_id), delete_tags=[key])
 
     def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> None:
         run_id = v.run_id(run_id)
         if status is not None:
             ent.RunStatus.from_string(status)
-            self.store.writer.update_info(run_id, {"status": status})
+            self.store.runs.update_info(run_id, {"status": status})
         if name is not None:
             self._set_tags(run_id, {"mlflow.runName": v.tag_value("mlflow.runName", name)})
 
@@ -341,8 +344,8 @@ class Client:
         status = status or ent.RunStatus.FINISHED
         ent.RunStatus.from_string(status)
         end = int(time.time() * 1000) if end_time is None else v.metric_timestamp(end_time)
-        self.store.writer.update_info(run_id, {"status": status, "end_time": end})
-        self.store.writer.release(run_id)
+        self.store.runs.update_info(run_id, {"status": status, "end_time": end})
+        self.store.runs.release(run_id)
 
     def delete_run(self, run_id: str) -> None:
         self._set_lifecycle(run_id, ent.LifecycleStage.DELETED)
@@ -352,9 +355,9 @@ class Client:
 
     def _set_lifecycle(self, run_id: str, stage: str) -> None:
         run_id = v.run_id(run_id)
-        writer = self.store.writer
-        writer.update_info(run_id, {"lifecycle_stage": stage}, allow_deleted=True)
-        writer.flush([run_id])
+        runs = self.store.runs
+        runs.update_info(run_id, {"lifecycle_stage": stage}, allow_deleted=True)
+        runs.flush([run_id])
 
     def get_metric_history(self, run_id: str, key: str) -> list[ent.Metric]:
         """Every point of a series: chunks in the order writers started them, points
@@ -528,7 +531,7 @@ class Client:
 
     def flush(self) -> None:
         """Commit everything this process has buffered (normally done on a schedule)."""
-        self.store.writer.flush()
+        self.store.runs.flush()
 
     # -- logged models (gitrun.tracking.logged_models) -------------------------------------------
 

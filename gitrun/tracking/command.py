@@ -189,9 +189,9 @@ def run_command(
         **(tags or {}),
     }
     run_id = store.create_run(experiment_id, run_name=run_name, tags=v.run_tags(all_tags))
-    writer = store.writer
-    info = store.writer.read_info(run_id)
-    writer.update_info(
+    runs = store.runs
+    info = runs.read_state(run_id).info
+    runs.update_info(
         run_id,
         {
             "command": encode_captured(recorded),
@@ -199,12 +199,12 @@ def run_command(
         },
     )
     if params:
-        writer.log_params(run_id, {k: v.param_value(k, val) for k, val in params.items()})
+        runs.log_batch(run_id, params={k: v.param_value(k, val) for k, val in params.items()})
     for path in inputs:
         from gitrun.tracking import inputs as run_inputs
 
         run_inputs.log_input(store, run_id, path)
-    writer.flush([run_id])  # the child must find the run in git
+    runs.flush([run_id])  # the child must find the run in git
     env = child_environment(run_id, store.uri, params, movable=movable)
     with tempfile.NamedTemporaryFile(prefix="gitrun-run-", suffix=".log", delete=False) as log:
         log_path = log.name
@@ -227,7 +227,7 @@ def run_command(
     finally:
         os.unlink(log_path)
         client.set_terminated(run_id, status)
-        writer.flush([run_id])
+        runs.flush([run_id])
     return CommandResult(run_id, status, returncode)
 
 

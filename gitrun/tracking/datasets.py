@@ -78,7 +78,7 @@ def log_dataset_inputs(
     recorded = _recorded(store, run_id)
     new = {key: record for key, record in new.items() if key not in recorded}
     if new:
-        store.writer.update_map(run_id, layout.DATASETS_FILE, new)
+        store.runs.update_map(run_id, layout.DATASETS_FILE, new)
 
 
 def _record(
@@ -100,8 +100,8 @@ def _record(
 
 
 def _recorded(store: TrackingStore, run_id: str) -> dict[str, Any]:
-    if store.writer.is_live(run_id):
-        return store.writer.read_map(run_id, layout.DATASETS_FILE)
+    if store.runs.is_live(run_id):
+        return dict(store.runs.read_state(run_id, maps=[layout.DATASETS_FILE]).maps[layout.DATASETS_FILE])
     entry = store.records.entry(f"{layout.run_dir(run_id)}/{layout.DATASETS_FILE}")
     return store.records.load_yaml(entry.oid, layout.DATASETS_FILE) if entry else {}
 

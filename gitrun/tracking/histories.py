@@ -64,7 +64,7 @@ def history(client: Client, run: ent.Run, key: str) -> list[ent.Metric]:
         return client.get_metric_history(run.info.run_id, key)
     from gitrun.core.records.live import series_with_live_points
 
-    client.store.writer.flush()
+    client.store.runs.flush()
     found = series_with_live_points(client.store.records, run.info.run_id, key)
     return ent.Metric.many(key, found.values, found.timestamps, found.steps, run.info.run_id)
 

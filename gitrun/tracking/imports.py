@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from gitrun.core.records.run_store import MetricColumns
 from gitrun.errors import ResourceDoesNotExist
 from gitrun.tracking import datasets, ingest
 from gitrun.tracking import entities as ent
@@ -76,7 +77,7 @@ def sync_run(store: TrackingStore, run: ImportedRun) -> int:
     """Make the gitrun run ``run.run_id`` hold what the source has; returns the number of
     metric points written."""
     client = Client(store.uri)
-    writer = store.writer
+    runs = store.runs
     existed = store.run_exists(run.run_id)
     if not existed:
         ingest.create_run(
@@ -95,9 +96,9 @@ def sync_run(store: TrackingStore, run: ImportedRun) -> int:
         # Writes below need an active run; the recorded lifecycle stage is set last.
         ingest.set_info(store, run.run_id, {"lifecycle_stage": ent.LifecycleStage.ACTIVE})
     if run.params:
-        writer.log_params(run.run_id, dict(run.params))  # equal values are no-ops
+        runs.log_batch(run.run_id, params=dict(run.params))  # equal values are no-ops
     if run.tags:
-        writer.set_tags(run.run_id, dict(run.tags))
+        runs.log_batch(run.run_id, tags=dict(run.tags))
     written = 0
     for key in run.metric_keys:
         points = run.history(key)
@@ -106,7 +107,7 @@ def sync_run(store: TrackingStore, run: ImportedRun) -> int:
         for start in range(have, len(points), BATCH):
             chunk = points[start : start + BATCH]
             steps, timestamps, values = zip(*chunk)
-            writer.log_metric_columns(run.run_id, [key] * len(chunk), values, steps, timestamps)
+            runs.log_batch(run.run_id, metrics=MetricColumns([key] * len(chunk), values, steps, timestamps))
             written += len(chunk)
     if run.datasets:
         datasets.log_inputs(store, run.run_id, run.datasets)
@@ -141,14 +142,14 @@ def ensure_experiment(
         if found.tags.get(key) != value:
             client.set_experiment_tag(found.experiment_id, key, value)
     if found.lifecycle_stage != ent.LifecycleStage.ACTIVE:
-        store.set_experiment_lifecycle(found.experiment_id, ent.LifecycleStage.ACTIVE)
+        store.experiments.set_lifecycle(found.experiment_id, ent.LifecycleStage.ACTIVE)
     return found.experiment_id
 
 
 def set_experiment_stage(store: TrackingStore, experiment_id: str, stage: str) -> None:
     """Set only the experiment's lifecycle stage (its runs keep theirs, as in MLflow)."""
     if Client(store.uri).get_experiment(experiment_id).lifecycle_stage != stage:
-        store.set_experiment_lifecycle(experiment_id, stage)
+        store.experiments.set_lifecycle(experiment_id, stage)
 
 
 def find_experiment(store: TrackingStore, name: str) -> ent.Experiment | None:
@@ -156,4 +157,4 @@ def find_experiment(store: TrackingStore, name: str) -> ent.Experiment | None:
 
 
 def flush(store: TrackingStore) -> None:
-    store.writer.flush()
+    store.runs.flush()

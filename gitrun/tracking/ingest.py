@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from gitrun.core.records.run_store import MetricColumns
 from gitrun.errors import InvalidParameterValue, ResourceAlreadyExists
 from gitrun.tracking import entities as ent
 from gitrun.tracking import names
@@ -80,7 +81,7 @@ def create_run(store: TrackingStore, spec: RunSpec) -> str:
     )
     tags[RUN_NAME_TAG] = info["run_name"]
     # Not owned: like MLflow's server, a run whose client vanished stays RUNNING.
-    store.writer.create_run(run_id, info, tags, {}, owned=False)
+    store.runs.create_run(run_id, info, tags, {}, owned=False)
     return run_id
 
 
@@ -108,25 +109,25 @@ def update_run(
         fields["status"] = status
     if end_time is not None:
         fields["end_time"] = v.metric_timestamp(end_time)
-    writer = store.writer
+    runs = store.runs
     if fields:
-        writer.update_info(run_id, fields)
+        runs.update_info(run_id, fields)
     if run_name:
-        writer.set_tags(run_id, {RUN_NAME_TAG: v.tag_value(RUN_NAME_TAG, run_name)})
-        writer.update_info(run_id, {"run_name": run_name})
+        runs.log_batch(run_id, tags={RUN_NAME_TAG: v.tag_value(RUN_NAME_TAG, run_name)})
+        runs.update_info(run_id, {"run_name": run_name})
     elif not fields:
-        writer.read_info(run_id)  # an unknown run is still an error
+        runs.read_state(run_id)  # an unknown run is still an error
 
 
 def set_info(store: TrackingStore, run_id: str, fields: Mapping[str, Any]) -> None:
     """Set recorded fields of a run as given (imports: status, times, lifecycle stage,
     the ``imported`` mark), deleted runs included."""
-    store.writer.update_info(v.run_id(run_id), dict(fields), allow_deleted=True)
+    store.runs.update_info(v.run_id(run_id), dict(fields), allow_deleted=True)
 
 
 def read_info(store: TrackingStore, run_id: str) -> dict[str, Any]:
     """The run's ``run.yaml`` as this process sees it (unflushed changes included)."""
-    return store.writer.read_info(v.run_id(run_id))
+    return dict(store.runs.read_state(v.run_id(run_id)).info)
 
 
 _INT64 = 2**63
@@ -165,4 +166,4 @@ def log_metric_columns(
     """Log points given as validated columns (see :func:`metric_columns`) in one batch."""
     keys, values, steps, timestamps = columns
     if keys:
-        store.writer.log_metric_columns(v.run_id(run_id), keys, values, steps, timestamps)
+        store.runs.log_batch(v.run_id(run_id), metrics=MetricColumns(keys, values, steps, timestamps))

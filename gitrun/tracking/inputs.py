@@ -26,7 +26,7 @@ REPRODUCED_OUTSIDE = ".gitrun-reproduce/inputs"
 
 def _record_path(store: TrackingStore, path: str) -> str:
     full = os.path.abspath(path)
-    code = store._code_repository()
+    code = store.capture.code_repository()
     root = code.work_tree if code is not None else None
     if root and (full == root or full.startswith(root + os.sep)):
         return os.path.relpath(full, root).replace(os.sep, "/")
@@ -46,14 +46,14 @@ def log_input(store: TrackingStore, run_id: str, path: str) -> ArtifactEntry:
             digest = stores.local.put_file(path)
             entry = ArtifactEntry(digest, os.path.getsize(path))
         stores.write_through([digest])
-        store.writer.update_map(run_id, layout.INPUTS_FILE, {_record_path(store, path): entry.to_record()})
+        store.runs.update_map(run_id, layout.INPUTS_FILE, {_record_path(store, path): entry.to_record()})
     return entry
 
 
 def recorded_entries(store: TrackingStore, run_id: str) -> dict[str, Any]:
     """The run's ``inputs.yaml`` (this process's unflushed changes included)."""
-    if store.writer.is_live(run_id):
-        return store.writer.read_map(run_id, layout.INPUTS_FILE)
+    if store.runs.is_live(run_id):
+        return dict(store.runs.read_state(run_id, maps=[layout.INPUTS_FILE]).maps[layout.INPUTS_FILE])
     entry = store.records.entry(f"{layout.run_dir(run_id)}/{layout.INPUTS_FILE}")
     return store.records.load_yaml(entry.oid, layout.INPUTS_FILE) if entry else {}
 

@@ -21,8 +21,8 @@ def latest_points(store: TrackingStore, run_id: str) -> dict[str, ent.Metric]:
         ResourceDoesNotExist: No such run.
     """
     run_id = v.run_id(run_id)
-    if store.writer.is_live(run_id):
-        store.writer.flush([run_id])
+    if store.runs.is_live(run_id):
+        store.runs.flush([run_id])
     folder = layout.run_dir(run_id)
     if store.records.entry(folder) is None:
         raise ResourceDoesNotExist(f"Run with id={run_id} not found")

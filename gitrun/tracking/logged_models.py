@@ -177,7 +177,7 @@ def _new_record(model_id: str, status: str, model_type: str | None, step: int) -
 
 
 def _store_new(store: TrackingStore, run_id: str, name: str, record: dict[str, Any]) -> ent.LoggedModel:
-    store.writer.update_map(run_id, layout.MODELS_FILE, {name: record})
+    store.runs.update_map(run_id, layout.MODELS_FILE, {name: record})
     with _lock:
         _known[record["model_id"]] = (run_id, name)
         _last["model_id"] = record["model_id"]
@@ -194,8 +194,8 @@ def _clean_tags(tags: Mapping[str, Any] | None) -> dict[str, str]:
 
 def run_models(store: TrackingStore, run_id: str) -> dict[str, dict[str, Any]]:
     """The run's ``models.yaml`` (this process's unflushed changes included)."""
-    if store.writer.is_live(run_id):
-        return store.writer.read_map(run_id, layout.MODELS_FILE)
+    if store.runs.is_live(run_id):
+        return dict(store.runs.read_state(run_id, maps=[layout.MODELS_FILE]).maps[layout.MODELS_FILE])
     if not store.run_exists(run_id):
         raise ResourceDoesNotExist(f"Run '{run_id}' not found")
     entry = store.records.entry(f"{layout.run_dir(run_id)}/{layout.MODELS_FILE}")
@@ -224,7 +224,7 @@ def locate(store: TrackingStore, model_id: str) -> tuple[str, str]:
         return known
     from gitrun.tracking.search import index_for
 
-    store.writer.flush()
+    store.runs.flush()
     found = index_for(store).logged_models(model_id=model_id)
     if not found:
         raise ResourceDoesNotExist(f"Logged model with ID '{model_id}' not found")
@@ -260,7 +260,7 @@ def _edit(
         record = dict(current)
         change(run_id, name, record)
         record["last_updated_timestamp"] = now_ms()
-        store.writer.update_map(run_id, layout.MODELS_FILE, {name: record})
+        store.runs.update_map(run_id, layout.MODELS_FILE, {name: record})
     return _entity(store, run_id, name, record)
 
 
@@ -361,7 +361,7 @@ def search(
     from gitrun.tracking.search import index_for
 
     clauses = parse(filter_string)
-    store.writer.flush()
+    store.runs.flush()
     rows = index_for(store).logged_models(experiment_ids=tuple(experiment_ids) if experiment_ids else None)
     models = []
     for run_id, name, model_id, _ in rows:
@@ -402,8 +402,8 @@ def _entity(store: TrackingStore, run_id: str, name: str, record: dict[str, Any]
 
 
 def _experiment_of(store: TrackingStore, run_id: str) -> str:
-    if store.writer.is_live(run_id):
-        return str(store.writer.read_info(run_id)["experiment_id"])
+    if store.runs.is_live(run_id):
+        return str(store.runs.read_state(run_id).info["experiment_id"])
     # run.yaml only (get_run would read every record file of the run).
     entry = store.records.entry(f"{layout.run_dir(run_id)}/{layout.RUN_FILE}")
     if entry is None:

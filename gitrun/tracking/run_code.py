@@ -19,7 +19,7 @@ from gitrun.tracking.store import TrackingStore
 
 def code_tree(store: TrackingStore, run_id: str) -> str | None:
     """The id of the run's code tree (None: the run recorded no code)."""
-    tree = store._run_tree(run_id)
+    tree = store.runs.run_tree(run_id)
     entry = store.repo.lookup(tree, layout.CODE_DIR)
     return str(entry.oid) if entry is not None else None
 
@@ -48,5 +48,5 @@ def restore(store: TrackingStore, run_id: str, paths: list[str], destination: st
 
 def work_tree(store: TrackingStore) -> str | None:
     """The work tree whose code runs record (None outside a repository)."""
-    code = store._code_repository()
+    code = store.capture.code_repository()
     return os.path.abspath(code.work_tree) if code is not None and code.work_tree else None

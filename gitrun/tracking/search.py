@@ -114,7 +114,7 @@ def search_runs(
         parse_order_by(order_by),
         view_of(run_view_type),
     )
-    store.writer.flush()
+    store.runs.flush()
     page = index_for(store).search_runs(search, max_results, page_token, make=ent.run_from_fields)
     return ent.PagedList(page.items, page.token)
 
@@ -259,7 +259,7 @@ def resolve_run_id(store: TrackingStore, text: str) -> str:
     text = text.strip().lower()
     if not text:
         raise InvalidParameterValue("a run id (or a unique prefix of one) is required")
-    store.writer.flush()
+    store.runs.flush()
     if store.run_exists(text):
         return text
     found = index_for(store).run_ids_with_prefix(text, limit=11)
@@ -275,5 +275,5 @@ def resolve_run_id(store: TrackingStore, text: str) -> str:
 
 def child_run_ids(store: TrackingStore, run_id: str) -> list[str]:
     """Runs nested under ``run_id`` (its ``mlflow.parentRunId`` tag), oldest first."""
-    store.writer.flush()
+    store.runs.flush()
     return index_for(store).child_run_ids(run_id)

@@ -46,7 +46,7 @@ def resolve_run(store: TrackingStore, text: str, experiment_ids: Sequence[str] |
     relative = _RELATIVE.match(text)
     if relative:
         back = int(relative.group(1) or 0)
-        store.writer.flush()
+        store.runs.flush()
         found = index.read(lambda conn: lookups.newest_run_ids(conn, experiment_ids, back + 1))
         if len(found) <= back:
             raise ResourceDoesNotExist(
@@ -60,7 +60,7 @@ def resolve_run(store: TrackingStore, text: str, experiment_ids: Sequence[str] |
             return search.resolve_run_id(store, lowered)
         except ResourceDoesNotExist:
             pass  # perhaps a name made of hex digits ("cafe")
-    store.writer.flush()
+    store.runs.flush()
     named = index.read(lambda conn: lookups.run_ids_named(conn, text, experiment_ids))
     if len(named) == 1:
         return named[0]
@@ -104,19 +104,19 @@ def count_runs(
     if not experiment_ids:
         return 0
     query = RunSearch(tuple(experiment_ids), parse_filter(filter_string), (), search.view_of(view))
-    store.writer.flush()
+    store.runs.flush()
     return search.index_for(store).read(lambda conn: lookups.count_runs(conn, query))
 
 
 def known_keys(store: TrackingStore, entity: str) -> list[str]:
     """Every key of ``entity`` (metric, param, tag) that some run (any experiment) has."""
-    store.writer.flush()
+    store.runs.flush()
     return search.index_for(store).read(lambda conn: lookups.known_keys(conn, entity))
 
 
 def experiment_run_counts(store: TrackingStore) -> dict[str, tuple[int, int]]:
     """experiment id -> (active runs, deleted runs)."""
-    store.writer.flush()
+    store.runs.flush()
     return search.index_for(store).read(lookups.run_counts)
 
 

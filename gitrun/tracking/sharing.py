@@ -87,7 +87,7 @@ def push(client: Client, remote: str) -> SyncReport:
 
     check_remote(client, remote)
     store = client.store
-    store.writer.flush()
+    store.runs.flush()
     uploaded: list[tuple[int, int]] = []
 
     def before_push(local: Oid, remote_tip: Oid | None) -> None:
@@ -111,7 +111,7 @@ def fetch(client: Client, remote: str) -> SyncReport:
     """Fetch ``remote``'s runs and merge them with the local ones."""
     check_remote(client, remote)
     store = client.store
-    store.writer.flush()
+    store.runs.flush()
     result = sync.fetch(store.records, remote)
     registry_sync.fetch(store.repo, remote)
     return SyncReport(result, changed_run_count(store.repo, result.before, result.after))

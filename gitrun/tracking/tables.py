@@ -132,7 +132,7 @@ def run_page(store: TrackingStore, query: RunTableQuery, offset: int, limit: int
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidParameterValue(f"limit must be between 1 and {MAX_PAGE}, got {limit}")
     search = query.search()
-    store.writer.flush()
+    store.runs.flush()
 
     def read(conn: sqlite3.Connection) -> TablePage:
         runs = idx.page(conn, search, limit, offset, ent.run_from_fields)
@@ -145,7 +145,7 @@ def run_page(store: TrackingStore, query: RunTableQuery, offset: int, limit: int
 def count_runs(store: TrackingStore, query: RunTableQuery) -> int:
     """How many runs the table holds."""
     search = query.search()
-    store.writer.flush()
+    store.runs.flush()
     return index_for(store).read(lambda conn: idx.count_runs(conn, search))
 
 
@@ -153,7 +153,7 @@ def experiment_activity(store: TrackingStore, view: str = "active") -> dict[str,
     """Run counts and last activity of every experiment that has runs (in ``view``)."""
     if view not in _VIEWS:
         raise InvalidParameterValue(f"unknown view {view!r}: use active, deleted or all")
-    store.writer.flush()
+    store.runs.flush()
     found = index_for(store).read(lambda conn: idx.experiment_activity(conn, _VIEWS[view]))
     return {a.experiment_id: a for a in found}
 
@@ -178,7 +178,7 @@ class ColumnSummary:
 def column_summary(store: TrackingStore, query: RunTableQuery, sample: int = 1000) -> ColumnSummary:
     """Params, metrics and tags of the first ``sample`` runs of a table."""
     search = query.search()
-    store.writer.flush()
+    store.runs.flush()
 
     def read(conn: sqlite3.Connection) -> ColumnSummary:
         rids = idx.sample_rids(conn, search, sample)
@@ -193,7 +193,7 @@ def best_children(
 ) -> dict[str, ent.Run]:
     """For each parent, its child with the lowest (``ascending``) or highest ``metric``."""
     search = query.search()
-    store.writer.flush()
+    store.runs.flush()
 
     def read(conn: sqlite3.Connection) -> dict[str, ent.Run]:
         out = {}
@@ -219,5 +219,5 @@ def group_runs(
 ) -> list[GroupStats]:
     """The table's first ``limit`` runs grouped by ``param``: size, mean ± std per metric."""
     search = query.search()
-    store.writer.flush()
+    store.runs.flush()
     return index_for(store).read(lambda conn: idx.group_stats(conn, search, param, metrics, limit))

@@ -19,7 +19,7 @@ from gitrun.cli.main import cli
 from gitrun.errors import InvalidParameterValue, ResourceDoesNotExist
 from gitrun.tracking import details
 from gitrun.tracking import entities as ent
-from gitrun.tracking.store import open_store
+from gitrun.tracking.session import open_store
 
 pytestmark = pytest.mark.usefixtures("in_repo")
 # The `gitrun` command, run by this interpreter (whatever is on PATH).

@@ -222,20 +222,20 @@ def test_a_store_of_the_other_object_format_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import gitrun
-    from gitrun.tracking import store as tracking_store
+    from gitrun.tracking import session as tracking_session
 
     sha1 = new_repo(tmp_path / "sha1")
     sha256 = new_repo(tmp_path / "sha256", "--object-format=sha256")
     store = tmp_path / "store"
     monkeypatch.setenv("GITRUN_TRACKING_URI", str(store))
     record_here(sha1, monkeypatch)  # creates a SHA-1 store
-    tracking_store.close_all()
+    tracking_session.close_all()
     before = files_of(store)
     monkeypatch.chdir(sha256)
     with pytest.raises(UnsupportedRepository, match="sha256"):
         gitrun.start_run()
     gitrun.end_run()
-    tracking_store.close_all()
+    tracking_session.close_all()
     assert {k: v for k, v in files_of(store).items() if "/gitrun/" not in f"/{k}"} == {
         k: v for k, v in before.items() if "/gitrun/" not in f"/{k}"
     }

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from gitrun import MlflowClient
-from gitrun.tracking import store as tracking_store
+from gitrun.tracking import session as tracking_session
 from tests.reliability.conftest import cli, make_repo, mounted_tmpfs, read_only_bind
 
 FILL_AND_LOG = r"""
@@ -78,7 +78,7 @@ def test_full_disk_raises_no_space_and_loses_nothing(tmp_path: Path) -> None:
         refused = next(line.split() for line in out.splitlines() if line.startswith("log-refused"))
         assert refused[2] == str(28)  # ENOSPC as the cause
         _, run_id, returned = next(line.split() for line in out.splitlines() if line.startswith("returned"))
-        tracking_store.close_all()
+        tracking_session.close_all()
         os.chdir(repo)
         try:
             client = MlflowClient()
@@ -86,7 +86,7 @@ def test_full_disk_raises_no_space_and_loses_nothing(tmp_path: Path) -> None:
             assert steps == list(range(int(returned)))
             assert client.get_run(run_id).info.status == "FINISHED"
         finally:
-            tracking_store.close_all()
+            tracking_session.close_all()
             os.chdir(tmp_path)
 
 

@@ -19,7 +19,7 @@ from gitrun.core.git.repo import Repository
 from gitrun.core.records import layout, yamlfmt
 from gitrun.core.records.store import RecordStore
 from gitrun.errors import CorruptObject, DamagedRecordWarning, InvalidParameterValue, InvalidRecord
-from gitrun.tracking import store as tracking_store
+from gitrun.tracking import session as tracking_session
 from tests.conftest import git
 from tests.reliability.conftest import cli, replace_record_file
 
@@ -45,7 +45,7 @@ def test_crafted_packages_never_reach_requirements_txt(in_repo: Path, tmp_path: 
         },
     }
     replace_record_file(in_repo, run_id, layout.ENVIRONMENT_FILE, yamlfmt.dump(crafted).encode())
-    tracking_store.close_all()
+    tracking_session.close_all()
     proc = cli(in_repo, "checkout", run_id, "--dir", str(tmp_path / "co"))
     assert proc.returncode == 0, proc.stderr
     text = (tmp_path / "co" / ".gitrun-reproduce" / "requirements.txt").read_text()
@@ -62,7 +62,7 @@ def test_a_record_cannot_pass_for_another_run(in_repo: Path) -> None:
     entry = RecordStore(repo).entry(f"{layout.run_dir(real)}/{layout.RUN_FILE}")
     assert entry is not None
     replace_record_file(in_repo, victim, layout.RUN_FILE, repo.read_blob(entry.oid))  # names `real`
-    tracking_store.close_all()
+    tracking_session.close_all()
     client = MlflowClient()
     with pytest.raises(InvalidRecord, match="names another run"):
         client.get_run(victim)
@@ -91,7 +91,7 @@ def test_wrongly_typed_fields_give_a_clear_error(in_repo: Path, field: str, valu
         for line in repo.read_blob(entry.oid).decode().splitlines()
     ]
     replace_record_file(in_repo, run_id, layout.RUN_FILE, ("\n".join(lines) + "\n").encode())
-    tracking_store.close_all()
+    tracking_session.close_all()
     with pytest.raises(InvalidRecord, match=message):
         MlflowClient().get_run(run_id)
     shown = cli(in_repo, "show", run_id)
@@ -101,7 +101,7 @@ def test_wrongly_typed_fields_give_a_clear_error(in_repo: Path, field: str, valu
 
 def test_a_damaged_pack_error_names_the_object_and_the_pack(in_repo: Path) -> None:
     run_id = _run(MlflowClient())
-    tracking_store.close_all()
+    tracking_session.close_all()
     git(in_repo, "gc", "-q", "--aggressive")
     git(in_repo, "prune-packed")
     [pack] = list((in_repo / ".git" / "objects" / "pack").glob("*.pack"))

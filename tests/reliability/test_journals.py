@@ -18,7 +18,7 @@ import gitrun
 from gitrun import MlflowClient
 from gitrun.core.records import journal as jnl
 from gitrun.errors import DamagedRecordWarning
-from gitrun.tracking import store as tracking_store
+from gitrun.tracking import session as tracking_session
 from tests.reliability.conftest import cli, trials
 
 SLOW_FLUSH = {"GITRUN_FLUSH_INTERVAL": "3600"}
@@ -61,7 +61,7 @@ def _journal_dir(repo: Path) -> Path:
 
 
 def _reopen() -> MlflowClient:
-    tracking_store.close_all()  # the next store recovers dead journals
+    tracking_session.close_all()  # the next store recovers dead journals
     return MlflowClient()
 
 
@@ -81,7 +81,7 @@ def test_damaged_journals_are_quarantined_and_the_rest_replayed(in_repo: Path) -
     (folder / "zeros.jnl").write_bytes(bytes(1 << 20))
     (folder / "empty.jnl").write_bytes(b"")
     (folder / "short.jnl").write_bytes(jnl.MAGIC + b"\x01\x00\x00\x00\x00\x00")
-    tracking_store.close_all()
+    tracking_session.close_all()
     with pytest.warns(DamagedRecordWarning) as caught:
         client = MlflowClient()
         run = client.get_run(run_id)

@@ -18,7 +18,7 @@ import pytest
 
 from gitrun import MlflowClient
 from gitrun.errors import DamagedRecordWarning
-from gitrun.tracking import store as tracking_store
+from gitrun.tracking import session as tracking_session
 from tests.conftest import git
 from tests.reliability.conftest import cli, trials
 
@@ -43,7 +43,7 @@ def test_objects_deleted_after_the_commit_are_written_back(in_repo: Path) -> Non
     for oid in new:
         (in_repo / ".git" / "objects" / oid[:2] / oid[2:]).unlink()
     with pytest.warns(DamagedRecordWarning, match="concurrent"):
-        tracking_store.close_all()
+        tracking_session.close_all()
     fsck = subprocess.run(["git", "fsck", "--connectivity-only"], cwd=in_repo, capture_output=True, text=True)
     assert "missing" not in fsck.stdout + fsck.stderr, fsck.stdout + fsck.stderr
     client = MlflowClient()
@@ -117,7 +117,7 @@ def test_a_records_commit_deleted_after_exit_gives_a_clear_error(in_repo: Path) 
     client = MlflowClient()
     client.create_run("0")
     client.flush()
-    tracking_store.close_all()
+    tracking_session.close_all()
     tip = git(in_repo, "rev-parse", "refs/gitrun/records").strip()
     (in_repo / ".git" / "objects" / tip[:2] / tip[2:]).unlink()
     listed = cli(in_repo, "runs", "ls")

@@ -72,7 +72,7 @@ def test_log_artifacts_adds_to_a_folder_and_overwrites_same_paths(in_repo: Path,
         "sub/c.txt": b"gamma",
     }
     # The folder is one directory entry in the record (a manifest), not one entry per file.
-    entries = gitrun.MlflowClient().store.writer.read_map(rid, ARTIFACTS_FILE)
+    entries = gitrun.MlflowClient().store.runs.read_state(rid, maps=[ARTIFACTS_FILE]).maps[ARTIFACTS_FILE]
     assert list(entries) == ["checkpoints"]
     assert entries["checkpoints"]["type"] == "dir" and entries["checkpoints"]["files"] == 4
 

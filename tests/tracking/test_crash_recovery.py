@@ -31,7 +31,7 @@ def run_and_kill(repo: Path, script: str) -> list[str]:
     assert proc.returncode == -signal.SIGKILL
     ids = line.split()
     assert ids and all(len(i) == 32 for i in ids), err.decode()
-    gitrun.tracking.store.close_all()  # the next gitrun call in this repository recovers
+    gitrun.tracking.session.close_all()  # the next gitrun call in this repository recovers
     return ids
 
 
@@ -67,7 +67,7 @@ def test_only_the_running_run_of_a_dead_journal_becomes_killed(in_repo: Path) ->
     # The finished run is exactly as its process ended it (end time included).
     assert finished.info.end_time is not None and finished.info.end_time >= finished.info.start_time
     assert finished.data.params == {"p": "done"} and finished.data.metrics == {"m": 1.0}
-    gitrun.tracking.store.close_all()
+    gitrun.tracking.session.close_all()
     assert MlflowClient().get_run(done).info.end_time == finished.info.end_time
 
 

@@ -92,7 +92,7 @@ def test_sigkilled_run_recovered_with_everything(in_repo: Path) -> None:
     assert len(MlflowClient().get_metric_history(run_id, "loss")) == 6000
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    gitrun.tracking.store.close_all()  # the next gitrun call in this repository recovers it
+    gitrun.tracking.session.close_all()  # the next gitrun call in this repository recovers it
     client = MlflowClient()
     run = client.get_run(run_id)
     assert run.info.status == "KILLED" and run.info.end_time is not None
@@ -105,7 +105,7 @@ def test_sigkilled_run_recovered_with_everything(in_repo: Path) -> None:
     assert not any(p.suffix == ".jnl" for p in (in_repo / ".git/gitrun/journal").iterdir())
     # A second recovery pass finds nothing to do and changes nothing.
     tip = git(in_repo, "rev-parse", "refs/gitrun/records")
-    gitrun.tracking.store.close_all()
+    gitrun.tracking.session.close_all()
     MlflowClient().get_run(run_id)
     assert git(in_repo, "rev-parse", "refs/gitrun/records") == tip
 
@@ -260,7 +260,7 @@ def test_concurrent_writer_edits_to_one_run_merge(in_repo: Path) -> None:
 
 def test_flush_is_scheduled_without_end_run(in_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GITRUN_FLUSH_INTERVAL", "0.2")
-    gitrun.tracking.store.close_all()
+    gitrun.tracking.session.close_all()
     with gitrun.start_run() as run:
         gitrun.log_metric("m", 3.0)
         deadline = time.time() + 20

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from gitrun.core.records import layout
+from gitrun.core.records.run_store import MetricColumns
 from gitrun.errors import InvalidParameterValue, ResourceAlreadyExists, ResourceDoesNotExist
 from gitrun.tracking import datasets, imports, ingest
 from gitrun.tracking import entities as ent
@@ -227,8 +228,11 @@ def test_sync_run_is_idempotent_and_completes_a_partial_run(client: Client, work
     assert imports.needs_sync(store, run)
     # An interrupted import left the run with its first points only.
     ingest.create_run(store, ingest.RunSpec(exp, run_id=run.run_id))
-    store.writer.log_metric_columns(
-        run.run_id, ["m"] * 5, [s / 2 for s in range(5)], list(range(5)), [1000 + s for s in range(5)]
+    store.runs.log_batch(
+        run.run_id,
+        metrics=MetricColumns(
+            ["m"] * 5, [s / 2 for s in range(5)], list(range(5)), [1000 + s for s in range(5)]
+        ),
     )
     assert imports.sync_run(store, run) == 16
     client.flush()

@@ -11,7 +11,7 @@ from gitrun.core.git.objects import MODE_BLOB
 from gitrun.core.records import layout, yamlfmt
 from gitrun.core.records.store import Edit
 from gitrun.tracking.reproduce import environment_changes, recorded_environment
-from gitrun.tracking.store import open_store
+from gitrun.tracking.session import open_store
 
 
 def test_platform_python_and_package_differences_are_listed(in_repo: Path) -> None:

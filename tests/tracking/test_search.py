@@ -18,7 +18,7 @@ import gitrun
 from gitrun import MlflowClient, ViewType
 from gitrun.entities import Metric, Param, Run, RunData, RunInfo, RunInputs, RunOutputs
 from gitrun.errors import INVALID_PARAMETER_VALUE, InvalidParameterValue
-from gitrun.tracking import store as tracking_store
+from gitrun.tracking import session as tracking_session
 from tests.conftest import GIT_IDENTITY, git
 from tests.core.index.test_grammar import REJECTED_FILTERS, REJECTED_ORDER_BY, VALID_ORDER_BY
 
@@ -128,10 +128,10 @@ def fx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fixture]:
             else:
                 # Left RUNNING as if another live process owned it: this process lets go,
                 # so closing the store does not mark it KILLED (that is for crashed owners).
-                client.store.writer.release(run_id)
+                client.store.runs.release(run_id)
         client.delete_run(ids["E"])
         client.flush()
-        tracking_store.close_all()
+        tracking_session.close_all()
         yield Fixture(str(repo), experiments, ids)
 
 

@@ -12,7 +12,7 @@ import gitrun
 from gitrun import MlflowClient, ViewType
 from gitrun.errors import InvalidParameterValue, ResourceDoesNotExist
 from gitrun.tracking import search
-from gitrun.tracking.store import open_store
+from gitrun.tracking.session import open_store
 
 pytestmark = pytest.mark.usefixtures("in_repo")
 

@@ -35,6 +35,7 @@ from gitrun.core.records.pending import (
     load_run,
     take_snapshot,
 )
+from gitrun.core.records.run_store import RunState
 from gitrun.core.records.store import Edit, RecordStore
 from gitrun.core.records.text import readable
 from gitrun.errors import GitrunError, InvalidParameterValue, ResourceDoesNotExist, storage_error
@@ -187,15 +188,25 @@ class RecordWriter:
                     )
             return dict(run.info)
 
-    def read_info(self, run_id: str) -> dict[str, Any]:
-        """The run's info as this process sees it (unflushed changes included)."""
+    def view(self, run_id: str, maps: Iterable[str] = (), files: Iterable[str] = ()) -> RunState:
+        """The run as this process sees it (unflushed changes included), with the mapping
+        files and extra tree entries asked for, read under one lock."""
         with self._lock:
-            return dict(self._get(run_id).info)
-
-    def read_tags(self, run_id: str) -> dict[str, str]:
-        """The run's tags as this process sees them (unflushed changes included)."""
-        with self._lock:
-            return dict(self._get(run_id).tags)
+            run = self._get(run_id)
+            found: dict[str, FileValue] = {}
+            for name in files:
+                value = run.files.get(name)
+                if value is None and name not in run.files and run.base is not None:
+                    entry = self.store.repo.lookup(run.base, name)
+                    value = (entry.mode, entry.oid) if entry is not None else None
+                if value is not None:
+                    found[name] = value
+            return RunState(
+                dict(run.info),
+                dict(run.tags),
+                {name: dict(self._map_of(run, name)) for name in maps},
+                found,
+            )
 
     def is_live(self, run_id: str) -> bool:
         return run_id in self._runs
@@ -294,11 +305,6 @@ class RecordWriter:
             for key in gone:
                 current.pop(key, None)
             self._mark(run, name)
-
-    def read_map(self, run_id: str, name: str) -> dict[str, Any]:
-        """The current content of a mapping file, including unflushed changes."""
-        with self._lock:
-            return dict(self._map_of(self._get(run_id), name))
 
     def _map_of(self, run: PendingRun, name: str) -> dict[str, Any]:
         current = run.maps.get(name)

@@ -71,7 +71,7 @@ class CommitOnShutdown:
         async def receive_then_commit() -> Message:
             message = await receive()
             if message["type"] == "lifespan.shutdown":
-                from gitrun.tracking.store import close_all
+                from gitrun.tracking.session import close_all
 
                 await anyio.to_thread.run_sync(close_all)
             return message

@@ -97,7 +97,7 @@ def log_image(
     writes.log_bytes(store, run_id, media.image_bytes(picture, "x.png"), f"{stem}.png")
     thumbnail = media.compressed(picture)
     writes.log_bytes(store, run_id, media.image_bytes(thumbnail, "x.webp"), f"{stem}+compressed.webp")
-    store.writer.set_tags(run_id, {LOGGED_IMAGES_TAG: "True"})
+    store.runs.log_batch(run_id, tags={LOGGED_IMAGES_TAG: "True"})
 
 
 def artifact_uri(run_id: str, artifact_path: str | None = None) -> str:

@@ -36,11 +36,13 @@ def read_entries(store: TrackingStore, run_id: str, *, committed: bool = False) 
     Raises:
         ResourceDoesNotExist: no such run.
     """
-    writer = store.writer
-    if writer.is_live(run_id):
+    runs = store.runs
+    if runs.is_live(run_id):
         if not committed:
-            return parse_entries(writer.read_map(run_id, layout.ARTIFACTS_FILE))
-        writer.flush([run_id])
+            return parse_entries(
+                runs.read_state(run_id, maps=[layout.ARTIFACTS_FILE]).maps[layout.ARTIFACTS_FILE]
+            )
+        runs.flush([run_id])
     folder = layout.run_dir(run_id)
     if store.records.entry(folder) is None:
         raise ResourceDoesNotExist(f"Run '{run_id}' not found")
@@ -62,14 +64,14 @@ def entry_paths(store: TrackingStore, run_id: str) -> list[str]:
     Raises:
         ResourceDoesNotExist: no such run.
     """
-    return list(store.writer.read_map(run_id, layout.ARTIFACTS_FILE))
+    return list(store.runs.read_state(run_id, maps=[layout.ARTIFACTS_FILE]).maps[layout.ARTIFACTS_FILE])
 
 
 def record_file(store: TrackingStore, run_id: str, path: str, digest: Digest, size: int) -> None:
     """Make ``path`` in the run the file ``digest`` (stored already)."""
     keys = entry_paths(store, run_id)
     stale = [k for k in conflicting_keys(keys, path) if k != path]
-    store.writer.update_map(
+    store.runs.update_map(
         run_id, layout.ARTIFACTS_FILE, {path: ArtifactEntry(digest, size).to_record()}, stale
     )
 
@@ -123,7 +125,7 @@ def record_dir(
     if upload is not None:
         upload([*(digest for digest, _ in files.values()), *manifests])
     if updates or stale:
-        store.writer.update_map(run_id, layout.ARTIFACTS_FILE, updates, sorted(stale - set(updates)))
+        store.runs.update_map(run_id, layout.ARTIFACTS_FILE, updates, sorted(stale - set(updates)))
     return manifests
 
 

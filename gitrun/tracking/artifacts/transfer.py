@@ -79,7 +79,7 @@ def _all_entries(store: TrackingStore, run_ids: Iterable[str] | None) -> Iterato
             yield from read_entries(store, run_id).values()
             yield from parse_entries(inputs.recorded_entries(store, run_id)).values()
         return
-    store.writer.flush()  # this process's runs are walked in git like the others
+    store.runs.flush()  # this process's runs are walked in git like the others
     parsed: set[Oid] = set()  # many runs share one artifacts.yaml blob
     for run_id, oid in _run_artifact_files(store):
         if oid not in parsed:

@@ -20,7 +20,7 @@ from gitrun.core.index.query import ExperimentSearch, RunSearch
 from gitrun.core.records import layout
 from gitrun.core.records.store import Edit, RecordStore
 from gitrun.entities import Metric, Param, RunTag
-from gitrun.tracking import store as tracking_store
+from gitrun.tracking import session as tracking_session
 from tests.conftest import git
 
 pytestmark = pytest.mark.usefixtures("in_repo")
@@ -214,7 +214,7 @@ def test_other_schema_version_and_unknown_tip_are_rebuilt(in_repo: Path, tmp_pat
 def test_runs_fetched_from_another_clone_appear(in_repo: Path, tmp_path: Path) -> None:
     client = MlflowClient()
     first = make_runs(client, 3, prefix="here")
-    tracking_store.close_all()
+    tracking_session.close_all()
     index = index_of(in_repo)
     assert len([r for r in snapshot(index) if len(r) > 4]) == 3
     other = tmp_path / "other"
@@ -222,7 +222,7 @@ def test_runs_fetched_from_another_clone_appear(in_repo: Path, tmp_path: Path) -
     git(other, "fetch", "-q", str(in_repo), "+refs/gitrun/records:refs/gitrun/records")
     remote_client = MlflowClient(str(other))
     theirs = make_runs(remote_client, 2, prefix="there")
-    tracking_store.close_all()
+    tracking_session.close_all()
     git(in_repo, "fetch", "-q", str(other), "+refs/gitrun/records:refs/gitrun/records")
     runs = [r for r in snapshot(index) if len(r) > 4]
     assert {r[0] for r in runs} == {*first, *theirs}

@@ -35,8 +35,8 @@ def _writers(store: RecordStore) -> tuple[RecordWriter, RecordWriter]:
     """Two writers that have both read the run as committed now."""
     first = RecordWriter(store, flush_interval=0, use_journal=False)
     second = RecordWriter(store, flush_interval=0, use_journal=False)
-    first.read_info("r1")
-    second.read_info("r1")
+    first.view("r1")
+    second.view("r1")
     return first, second
 
 

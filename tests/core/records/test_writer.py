@@ -41,7 +41,7 @@ def test_mapping_files_merge_between_writers(store: RecordStore) -> None:
         "b.txt": {"digest": "sha256:bb", "size": 2},
         "c.txt": {"digest": "sha256:cc", "size": 3},
     }
-    assert first.read_map("r1", "artifacts.yaml") == _map(store, "r1", "artifacts.yaml")
+    assert first.view("r1", ["artifacts.yaml"]).maps["artifacts.yaml"] == _map(store, "r1", "artifacts.yaml")
 
 
 def test_recovery_replays_everything_after_a_crash(store: RecordStore) -> None:
