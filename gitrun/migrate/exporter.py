@@ -86,7 +86,7 @@ def export_store(store: TrackingStore, dest: str, experiments: tuple[str, ...] =
         _key_files(os.path.join(exp_dir, "tags"), dict(exp.tags))
         summary.experiments += 1
         for run in collect_runs(
-            store, [exp.experiment_id], run_view_type=ent.ViewType.ALL, max_results=10**9
+            client, [exp.experiment_id], run_view_type=ent.ViewType.ALL, max_results=10**9
         ):
             _export_run(store, client, exp_dir, run.info.run_id)
             summary.runs += 1

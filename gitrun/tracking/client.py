@@ -91,7 +91,7 @@ class Client:
     def _runs_of(self, experiment_id: str, view: int) -> list[ent.Run]:
         from gitrun.tracking.search import collect_runs
 
-        return collect_runs(self.store, [experiment_id], run_view_type=view, max_results=10**9)
+        return collect_runs(self, [experiment_id], run_view_type=view, max_results=10**9)
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
         self.store.experiments.rename(v.experiment_id(experiment_id), v.experiment_name(new_name))
@@ -566,6 +566,12 @@ class Client:
             model_type=model_type,
             step=step,
         )
+
+    def last_logged_model(self) -> ent.LoggedModel | None:
+        """The model this process logged last (None if it logged none; a gitrun extra)."""
+        from gitrun.tracking import logged_models
+
+        return logged_models.last_logged_model(self.store)
 
     def get_logged_model(self, model_id: str) -> ent.LoggedModel:
         from gitrun.tracking import logged_models

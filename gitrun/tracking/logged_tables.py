@@ -74,7 +74,7 @@ def load_table(
     if run_ids is None:
         from gitrun.tracking.search import collect_runs
 
-        runs = collect_runs(client.store, experiment_ids, max_results=10**9)
+        runs = collect_runs(client, experiment_ids, max_results=10**9)
         run_ids = [r.info.run_id for r in runs if artifact_file in r.data.tags.get(LOGGED_ARTIFACTS_TAG, "")]
     frames = []
     for run_id in run_ids:

@@ -13,7 +13,7 @@ import threading
 import warnings
 import weakref
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gitrun.core.index.database import MEMORY
 from gitrun.core.index.grammar import (
@@ -24,11 +24,14 @@ from gitrun.core.index.grammar import (
 )
 from gitrun.core.index.index import RunIndex
 from gitrun.core.index.query import ExperimentSearch, RunSearch, View
-from gitrun.core.index.rows import IndexedExperiment
 from gitrun.core.records import layout
 from gitrun.errors import InvalidParameterValue, ResourceDoesNotExist
 from gitrun.tracking import entities as ent
+from gitrun.tracking.mapping import to_experiment
 from gitrun.tracking.store import DEFAULT_EXPERIMENT_ID, TrackingStore
+
+if TYPE_CHECKING:
+    from gitrun.tracking.client import Client
 
 SEARCH_MAX_RESULTS_DEFAULT = 1000
 SEARCH_MAX_RESULTS_PANDAS = 100_000
@@ -79,18 +82,6 @@ def _experiment_ids(experiment_ids: Any) -> tuple[str, ...]:
     return tuple(str(e) for e in experiment_ids)
 
 
-def to_experiment(row: IndexedExperiment) -> ent.Experiment:
-    return ent.Experiment(
-        row.experiment_id,
-        row.name,
-        row.artifact_location,
-        row.lifecycle_stage,
-        row.tags,
-        row.creation_time,
-        row.last_update_time,
-    )
-
-
 def search_runs(
     store: TrackingStore,
     experiment_ids: Any,
@@ -139,7 +130,7 @@ def search_experiments(
 
 
 def all_experiments(
-    store: TrackingStore,
+    client: Client,
     *,
     view_type: Any = ent.ViewType.ACTIVE_ONLY,
     filter_string: str | None = None,
@@ -151,8 +142,7 @@ def all_experiments(
     token = None
     while max_results is None or len(out) < max_results:
         size = SEARCH_MAX_RESULTS_DEFAULT if max_results is None else min(max_results - len(out), 50_000)
-        page = search_experiments(
-            store,
+        page = client.search_experiments(
             view_type=view_type,
             max_results=size,
             filter_string=filter_string,
@@ -167,7 +157,7 @@ def all_experiments(
 
 
 def collect_runs(
-    store: TrackingStore,
+    client: Client,
     experiment_ids: Any,
     *,
     filter_string: str | None = "",
@@ -181,10 +171,9 @@ def collect_runs(
     while True:
         # A max_results below 1 goes to the index as is, which refuses it with MLflow's message.
         size = min(max_results - len(runs), _PAGE_SIZE_PANDAS) if max_results > 0 else max_results
-        page = search_runs(
-            store,
+        page = client.search_runs(
             experiment_ids,
-            filter_string=filter_string,
+            filter_string=filter_string or "",
             run_view_type=run_view_type,
             max_results=size,
             order_by=order_by,
@@ -197,7 +186,7 @@ def collect_runs(
 
 
 def fluent_search_runs(
-    store: TrackingStore,
+    client: Client,
     active_experiment: Callable[[], str],
     *,
     experiment_ids: Any,
@@ -219,7 +208,7 @@ def fluent_search_runs(
     if experiment_names:
         ids = []
         for name in experiment_names:
-            found = store.get_experiment_by_name(name)
+            found = client.get_experiment_by_name(name)
             if found is None:
                 warnings.warn(f"Cannot retrieve experiment by name {name}", stacklevel=3)
             else:
@@ -227,12 +216,12 @@ def fluent_search_runs(
     elif experiment_ids:
         ids = list(_experiment_ids(experiment_ids))
     elif search_all_experiments:
-        ids = [e.experiment_id for e in all_experiments(store)]
+        ids = [e.experiment_id for e in all_experiments(client)]
     else:
         ids = [active_experiment()]
     runs = (
         collect_runs(
-            store,
+            client,
             ids,
             filter_string=filter_string,
             run_view_type=run_view_type,

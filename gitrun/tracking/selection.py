@@ -89,7 +89,7 @@ def resolve_experiment(store: TrackingStore, text: str) -> ent.Experiment:
             return store.get_experiment(text)
         except ResourceDoesNotExist:
             pass
-    names = [e.name for e in search.all_experiments(store, view_type=ent.ViewType.ALL)]
+    names = [e.name for e in store.list_experiments()]
     close = difflib.get_close_matches(text, names, n=3)
     hint = f"; did you mean {' or '.join(repr(n) for n in close)}?" if close else ""
     raise ResourceDoesNotExist(

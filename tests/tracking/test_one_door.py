@@ -3,6 +3,9 @@ integrations only through fluent's public surface (issue 12, "one door")."""
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 
 import gitrun
@@ -62,6 +65,20 @@ def test_the_fluent_package_exports_no_private_state() -> None:
     assert private == {"_end_runs_at_exit"}  # gitrun's own test fixture
     for name in ("_client", "_stack", "_end_run_hooks", "_run_id"):
         assert not hasattr(fluent, name)
+
+
+def test_the_fluent_api_touches_no_store_behind_the_client() -> None:
+    """The import contracts see imports, not attributes: ``_client().store`` would pass
+    them.  Fluent code names none of the client's internals."""
+    root = Path(fluent.__file__).parent
+    found = [
+        f"{path.name}:{node.lineno} .{node.attr}"
+        for path in sorted(root.glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Attribute)
+        and node.attr in {"store", "runs", "writer", "records", "experiments"}
+    ]
+    assert found == []
 
 
 def test_metric_logger_validates_as_log_metric() -> None:

@@ -36,7 +36,7 @@ def ls(show_all: bool, as_json: bool, as_csv: bool) -> int:
 
     output = render.output_format(json=as_json, csv=as_csv)
     obj = cli_context()
-    found = search.all_experiments(obj.reader.store, view_type="ALL" if show_all else "ACTIVE_ONLY")
+    found = search.all_experiments(obj.reader, view_type="ALL" if show_all else "ACTIVE_ONLY")
     counts = experiment_run_counts(obj.reader.store)
 
     def record(e: object) -> dict[str, object]:

@@ -46,7 +46,7 @@ def resolve_experiments(client: Any, names_or_ids: Sequence[str]) -> list[str]:
     from gitrun.tracking.selection import resolve_experiment
 
     if not names_or_ids:
-        return [e.experiment_id for e in search.all_experiments(client.store)]
+        return [e.experiment_id for e in search.all_experiments(client)]
     return [resolve_experiment(client.store, text).experiment_id for text in names_or_ids]
 
 
@@ -270,7 +270,7 @@ def ls(
     try:
         found = (
             search.collect_runs(
-                store,
+                client,
                 ids,
                 filter_string=full_filter,
                 run_view_type=view or "ACTIVE_ONLY",

@@ -28,6 +28,8 @@ from typing import Any, Protocol
 from gitrun.core.records.pending import FileValue
 from gitrun.core.records.values import RunRecord
 
+__all__ = ["FileValue", "MetricColumns", "RunState", "RunStore", "SeriesChunk"]
+
 SeriesChunk = tuple["array[int]", "array[int]", "array[float]"]
 """Part of a metric series as ``(steps, timestamps, values)`` columns."""
 

@@ -176,7 +176,7 @@ def search_runs(
     from gitrun.tracking import search
 
     return search.fluent_search_runs(
-        _client().store,
+        _client(),
         _resolve_experiment_id,
         experiment_ids=experiment_ids,
         filter_string=filter_string,
@@ -199,7 +199,7 @@ def search_experiments(
     from gitrun.tracking import search
 
     return search.all_experiments(
-        _client().store,
+        _client(),
         view_type=view_type,
         filter_string=filter_string,
         order_by=order_by,

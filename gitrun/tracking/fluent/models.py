@@ -14,9 +14,7 @@ def get_logged_model(model_id: str) -> ent.LoggedModel:
 
 def last_logged_model() -> ent.LoggedModel | None:
     """The model this process logged last (None if none)."""
-    from gitrun.tracking import logged_models
-
-    return logged_models.last_logged_model(_client().store)
+    return _client().last_logged_model()
 
 
 def search_logged_models(
