@@ -29,10 +29,10 @@ def to_run(record: RunRecord) -> ent.Run:
         artifact_uri=record.artifact_uri,
         lifecycle_stage=record.lifecycle_stage,
     )
-    data = ent.RunData(metrics=dict(record.metrics), params=dict(record.params), tags=dict(record.tags))
+    data = ent.RunData(metrics=record.metrics, params=record.params, tags=record.tags)
     # Declared input files (name: path, digest: address) and logged datasets.
-    inputs = ent.RunInputs(dataset_inputs(dict(record.inputs), dict(record.datasets)))
-    return ent.Run(info, data, inputs, ent.RunOutputs(outputs(dict(record.models))), record=dict(record.info))
+    inputs = ent.RunInputs(dataset_inputs(record.inputs, record.datasets))
+    return ent.Run(info, data, inputs, ent.RunOutputs(outputs(record.models)), record=record.info)
 
 
 def to_experiment(record: ExperimentRecord) -> ent.Experiment:

@@ -94,9 +94,9 @@ def parse_run(run_id: str, files: Mapping[str, bytes]) -> IndexedRun | None:
         record.lifecycle_stage,
         record.start_time,
         record.end_time,
-        dict(record.params),
-        dict(record.tags),
-        dict(record.metrics),
+        record.params,
+        record.tags,
+        record.metrics,
         inputs,
         models,
     )

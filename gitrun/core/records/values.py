@@ -37,7 +37,8 @@ code, environment and artifact entries are read on demand, by their own modules)
 @dataclass(frozen=True, slots=True)
 class RunRecord:
     """One run as recorded: MLflow's info fields checked and typed, its data, and the
-    mapping files (inputs, datasets, logged models) as they are stored."""
+    mapping files (inputs, datasets, logged models) as they are stored.  Each record is
+    freshly parsed and owns its dicts: whoever receives one may keep them."""
 
     run_id: str
     experiment_id: str
@@ -48,17 +49,17 @@ class RunRecord:
     lifecycle_stage: str
     start_time: int
     end_time: int | None
-    params: Mapping[str, str]
-    tags: Mapping[str, str]
-    metrics: Mapping[str, float]
+    params: dict[str, str]
+    tags: dict[str, str]
+    metrics: dict[str, float]
     """The latest value of each metric."""
-    inputs: Mapping[str, Any] = field(default_factory=dict)
+    inputs: dict[str, Any] = field(default_factory=dict)
     """``inputs.yaml``: declared input files, ``path: {digest, ...}``."""
-    datasets: Mapping[str, Any] = field(default_factory=dict)
+    datasets: dict[str, Any] = field(default_factory=dict)
     """``datasets.yaml``: logged datasets, ``<key>: {name, digest, context, ...}``."""
-    models: Mapping[str, Any] = field(default_factory=dict)
+    models: dict[str, Any] = field(default_factory=dict)
     """``models.yaml``: logged models, ``<name>: {model_id, digest, flavors, ...}``."""
-    info: Mapping[str, Any] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
     """``run.yaml`` as read: every field (source, code, ...) when read in full, its
     top-level scalars only when read for the index."""
 
