@@ -16,30 +16,23 @@ from dataclasses import dataclass
 from gitrun.core.git.objects import Oid
 from gitrun.core.git.repo import Repository
 from gitrun.core.records import values, yamlfmt
-from gitrun.core.records.values import ExperimentRecord
+from gitrun.core.records.values import ExperimentRecord, RunRecord
 from gitrun.errors import DamagedRecordWarning, GitrunError, InvalidRecord, warn_always
+
+IndexedRun = RunRecord
+"""What a search page holds (by default): the run's record, with empty mapping files."""
 
 
 @dataclass(frozen=True, slots=True)
-class IndexedRun:
-    """One run as the index returns it: MLflow's info fields plus its data."""
+class RunRow:
+    """One run as the index stores it: its record, and its inputs and logged models as
+    rows for the ``dataset.*`` and logged-model filters."""
 
-    run_id: str
-    experiment_id: str
-    run_name: str
-    status: str
-    user_id: str
-    artifact_uri: str
-    lifecycle_stage: str
-    start_time: int
-    end_time: int | None
-    params: dict[str, str]
-    tags: dict[str, str]
-    metrics: dict[str, float]
-    inputs: tuple[tuple[str, str, str | None], ...] = ()
-    """``(name, digest, context)`` of each input, for ``dataset.*`` filters: declared
-    files (``inputs.yaml``: name = path, no context) and datasets (``datasets.yaml``)."""
-    models: tuple[tuple[str, str], ...] = ()
+    record: RunRecord
+    inputs: tuple[tuple[str, str, str | None], ...]
+    """``(name, digest, context)`` of each input: declared files (``inputs.yaml``:
+    name = path, no context) and datasets (``datasets.yaml``)."""
+    models: tuple[tuple[str, str], ...]
     """``(model_id, name)`` of each logged model (``models.yaml``)."""
 
 
@@ -51,7 +44,7 @@ RECORD_FILES = values.RECORD_FILES
 record_files = values.record_files
 
 
-def parse_run(run_id: str, files: Mapping[str, bytes]) -> IndexedRun | None:
+def parse_run(run_id: str, files: Mapping[str, bytes]) -> RunRow | None:
     """A run's index row from its record files (read by :func:`values.parse_run`, the
     one parser ``get_run`` uses too); None for a directory that holds no run.
 
@@ -84,22 +77,7 @@ def parse_run(run_id: str, files: Mapping[str, bytes]) -> IndexedRun | None:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidRecord(f"its record cannot be read ({type(exc).__name__}: {exc})") from None
-    return IndexedRun(
-        record.run_id,
-        record.experiment_id,
-        record.run_name,
-        record.status,
-        record.user_id,
-        record.artifact_uri,
-        record.lifecycle_stage,
-        record.start_time,
-        record.end_time,
-        record.params,
-        record.tags,
-        record.metrics,
-        inputs,
-        models,
-    )
+    return RunRow(record, inputs, models)
 
 
 def read_experiment(repo: Repository, experiment_id: str, blob: Oid) -> IndexedExperiment | None:

@@ -91,12 +91,13 @@ class IndexWriter:
         for table in ("params", "tags", "metrics", "datasets", "logged_models", "run_data", "runs"):
             self.conn.executemany(f"DELETE FROM {table} WHERE rid = ?", [(r,) for r in rids])  # noqa: S608 - fixed names
 
-    def put_runs(self, batch: list[tuple[rows.IndexedRun, Oid]]) -> None:
-        existing = self._rids([run.run_id for run, _ in batch])
+    def put_runs(self, batch: list[tuple[rows.RunRow, Oid]]) -> None:
+        existing = self._rids([row.record.run_id for row, _ in batch])
         self.remove_runs(list(existing))
         run_rows, data_rows, param_rows, tag_rows, metric_rows, input_rows = [], [], [], [], [], []
         model_rows: list[tuple[int, str, str]] = []
-        for run, tree in batch:
+        for row, tree in batch:
+            run = row.record
             rid = existing.get(run.run_id)
             if rid is None:
                 rid = self._next_rid
@@ -122,8 +123,8 @@ class IndexWriter:
             param_rows += [(rid, kid(k), v) for k, v in run.params.items()]
             tag_rows += [(rid, kid(k), v) for k, v in run.tags.items()]
             metric_rows += [(rid, kid(k), rows.sql_metric(v)) for k, v in run.metrics.items()]
-            input_rows += [(rid, name, digest, context) for name, digest, context in run.inputs]
-            model_rows += [(rid, model_id, name) for model_id, name in run.models]
+            input_rows += [(rid, name, digest, context) for name, digest, context in row.inputs]
+            model_rows += [(rid, model_id, name) for model_id, name in row.models]
         self.conn.executemany("INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?)", run_rows)
         self.conn.executemany("INSERT INTO run_data VALUES (?,?,?)", data_rows)
         self.conn.executemany("INSERT INTO params VALUES (?,?,?)", param_rows)
@@ -247,7 +248,7 @@ def apply(
     damaged = {} if stats.full else damaged_runs(conn)
     for run_id, _tree in changes:
         damaged.pop(run_id, None)
-    batch: list[tuple[rows.IndexedRun, Oid]] = []
+    batch: list[tuple[rows.RunRow, Oid]] = []
     for run_id, tree, files in _record_files(repo, present):
         try:
             if isinstance(files, GitrunError):
