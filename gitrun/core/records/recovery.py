@@ -7,7 +7,10 @@ that are still RUNNING are marked KILLED, with everything they logged.
 Replay is idempotent: metric points are matched to chunks by name (and by their
 position in the chunk, ``at``, for a journal that replaced a longer one), and the
 points a chunk already holds in git are skipped; other records are replayed only
-after the journal's "flushed" mark.
+after the journal's "flushed" mark.  This module decides what to replay; a journal-less
+:class:`RecordWriter` does the replaying through its public methods
+(:meth:`~RecordWriter.replay_chunk`, :meth:`~RecordWriter.discard`, ``create_run`` with
+``overwrite``), so the writer alone changes what it buffers.
 
 Three rules keep recovery from doing harm:
 
@@ -36,8 +39,7 @@ from typing import Any
 from gitrun.core.git.objects import Oid
 from gitrun.core.git.trees import diff_trees
 from gitrun.core.records import journal as jnl
-from gitrun.core.records import layout, series
-from gitrun.core.records.pending import PendingRun
+from gitrun.core.records import layout
 from gitrun.core.records.store import ObjectsRemoved, RecordStore
 from gitrun.core.records.writer import WRITER_TRAILER, RecordWriter
 from gitrun.errors import (
@@ -224,7 +226,7 @@ class _Replay:
             except _RETRY:
                 raise
             except Exception as exc:  # noqa: BLE001 - one damaged run must not stop the others
-                self._forget(run_id)
+                self.writer.discard(run_id)
                 failures.append((run_id, _reason(exc)))
         try:
             self.writer.flush()
@@ -243,22 +245,18 @@ class _Replay:
             except _RETRY:
                 raise
             except Exception as exc:  # noqa: BLE001
-                self._forget(run_id)
+                self.writer.discard(run_id)
                 failures.append((run_id, _reason(exc)))
         return done
 
-    def _forget(self, run_id: str) -> None:
-        run = self.writer._runs.pop(run_id, None)
-        if run is not None:
-            self.writer._dirty.discard(run)
-
-    def _load(self, run_id: str, log: _RunLog) -> tuple[PendingRun, bool] | None:
-        """The run to replay into, and whether its tree in git is unreadable (rebuild it)."""
-        path = layout.run_dir(run_id)
+    def _open(self, run_id: str, log: _RunLog) -> bool | None:
+        """Open the run in the writer to replay into it: whether its tree in git is
+        unreadable (it is rebuilt from the journal), or None when there is nothing to
+        replay."""
         try:
-            entry = self.store.entry(path)
-            if entry is not None:
-                return self.writer._get(run_id), False
+            if self.store.entry(layout.run_dir(run_id)) is not None:
+                self.writer.open_run(run_id, owned=False)
+                return False
             broken = False
         except _RETRY:
             raise
@@ -270,55 +268,28 @@ class _Replay:
             return None  # never committed, nothing to create it from: nothing to replay
         create = log.create
         files = {k: (int(v[0]), Oid(v[1])) if v else None for k, v in dict(create.get("files") or {}).items()}
-        self.writer.create_run(run_id, dict(create["info"]), dict(create.get("tags") or {}), files)
-        run = self.writer._runs[run_id]
-        run.overwrite = broken
-        return run, broken
+        self.writer.create_run(
+            run_id, dict(create["info"]), dict(create.get("tags") or {}), files, overwrite=broken
+        )
+        return broken
 
     def _apply(self, run_id: str, log: _RunLog, points: dict[int, list[Any]]) -> bool:
-        loaded = self._load(run_id, log)
-        if loaded is None:
+        rebuild = self._open(run_id, log)
+        if rebuild is None:
             return False
-        run, rebuild = loaded
         for handle, key, name, at in log.chunks:
-            self._replay_chunk(run, key, name, at, points.get(handle, []), rebuild)
+            self.writer.replay_chunk(run_id, key, name, at, points.get(handle, []))
         flushed = self.contents.flushed
         changes = [(o, k, p) for o, k, p in log.changes if rebuild or o >= flushed]
         guard = _Guard(self.store, run_id, changes, self.contents.writer_id, log.bases)
         for _offset, kind, payload in changes:
-            self._replay_change(run, kind, payload, guard)
-        if log.owned and run.info.get("status") == "RUNNING":
+            self._replay_change(run_id, kind, payload, guard)
+        if log.owned and self.writer.read_info(run_id).get("status") == "RUNNING":
             self.writer.update_info(run_id, {"status": "KILLED", "end_time": self.end_ms}, allow_deleted=True)
         return True
 
-    def _replay_chunk(
-        self, run: PendingRun, key: str, name: str, at: int, found: list[Any], rebuild: bool
-    ) -> None:
+    def _replay_change(self, run_id: str, kind: int, payload: dict[str, Any], guard: _Guard) -> None:
         writer = self.writer
-        chunk = writer._new_chunk(run, key, run.tails.get(key), name=name)
-        committed = 0
-        path = f"{layout.METRICS_DIR}/{layout.encode_key(key)}/{name}"
-        entry = None if rebuild or run.base is None else self.store.repo.lookup(run.base, path)
-        if entry is not None:
-            steps, timestamps, values = series.decode_chunk(self.store.repo.read_blob(entry.oid), path)
-            chunk.steps, chunk.timestamps, chunk.values = steps, timestamps, values
-            chunk.committed = committed = len(values)
-        elif at:
-            raise GitrunError(f"chunk {name} of {key!r}: its first {at} points are neither in git nor here")
-        fresh = found[max(0, committed - at) :]
-        for step, timestamp, value in fresh:
-            chunk.steps.append(step)
-            chunk.timestamps.append(timestamp)
-            chunk.values.append(value)
-            point = (step, timestamp, value)
-            if key not in run.latest or point > run.latest[key]:
-                run.latest[key] = point
-        if fresh:
-            writer._mark(run, layout.METRICS_FILE)
-
-    def _replay_change(self, run: PendingRun, kind: int, payload: dict[str, Any], guard: _Guard) -> None:
-        writer = self.writer
-        run_id = run.run_id
         when = payload.get("t")
         try:
             if kind == jnl.PARAMS:
@@ -331,8 +302,9 @@ class _Replay:
                 tags = {
                     k: v for k, v in dict(payload["set"]).items() if guard.allows(layout.TAGS_FILE, k, when)
                 }
+                current = writer.read_tags(run_id)
                 gone = [
-                    k for k in payload["delete"] if k in run.tags and guard.allows(layout.TAGS_FILE, k, when)
+                    k for k in payload["delete"] if k in current and guard.allows(layout.TAGS_FILE, k, when)
                 ]
                 if tags or gone:
                     writer.set_tags(run_id, tags, gone)

@@ -29,6 +29,7 @@ from gitrun.core.records.pending import (
     Chunk,
     FileValue,
     PendingRun,
+    Point,
     Snapshot,
     absorb,
     build_tree,
@@ -148,9 +149,25 @@ class RecordWriter:
         files: Mapping[str, FileValue],
         *,
         owned: bool = True,
+        overwrite: bool = False,
     ) -> None:
+        """Start a new run, committed by the next flush.
+
+        ``overwrite`` is for recovery rebuilding a run from a dead writer's journal when
+        the run's tree in git cannot be read (objects deleted by a concurrent prune): the
+        first commit then replaces that tree instead of merging with it.
+        """
         run = PendingRun(
-            run_id, layout.run_dir(run_id), None, dict(info), {}, dict(tags), {}, owned, files=dict(files)
+            run_id,
+            layout.run_dir(run_id),
+            None,
+            dict(info),
+            {},
+            dict(tags),
+            {},
+            owned,
+            files=dict(files),
+            overwrite=overwrite,
         )
         with self._lock:
             if run_id in self._runs:
@@ -436,6 +453,71 @@ class RecordWriter:
             run.sealed.append((key, full))
         run.tails[key] = chunk
         return chunk
+
+    # -- replaying a dead writer's journal (recovery decides what, the writer does it) ----
+
+    def replay_chunk(self, run_id: str, key: str, name: str, at: int, points: Sequence[Point]) -> None:
+        """Replay one series chunk of a dead writer's journal into an open run.
+
+        The chunk keeps the dead writer's name, so its commit replaces the blob that
+        writer may have committed instead of adding a second copy.  The points the chunk
+        holds in git are read back first; ``points`` are the journaled ones from position
+        ``at`` of the chunk on (a rotated journal keeps only what was not in git yet), and
+        only those beyond what git holds are added: replaying twice adds nothing.
+
+        Only for a writer without a journal: the journal being replayed is what keeps
+        these points safe until they are committed.
+
+        Raises:
+            GitrunError: the chunk's first ``at`` points are neither in git nor in
+                ``points`` (git does not hold the chunk: the run is rebuilt from the
+                journal, was never committed, or lost the chunk).
+        """
+        self._check_replaying()
+        with self._lock:
+            run = self._get(run_id)
+            chunk = self._new_chunk(run, key, run.tails.get(key), name=name)
+            committed = 0
+            path = f"{layout.METRICS_DIR}/{layout.encode_key(key)}/{name}"
+            # A run being rebuilt (``overwrite``) or never committed has no base to read.
+            entry = None if run.base is None else self.store.repo.lookup(run.base, path)
+            if entry is not None:
+                steps, timestamps, values = series.decode_chunk(self.store.repo.read_blob(entry.oid), path)
+                chunk.steps, chunk.timestamps, chunk.values = steps, timestamps, values
+                chunk.committed = committed = len(values)
+            elif at:
+                raise GitrunError(
+                    f"chunk {name} of {key!r}: its first {at} points are neither in git nor here"
+                )
+            fresh = points[max(0, committed - at) :]
+            for step, timestamp, value in fresh:
+                chunk.steps.append(step)
+                chunk.timestamps.append(timestamp)
+                chunk.values.append(value)
+                point = (step, timestamp, value)
+                if key not in run.latest or point > run.latest[key]:
+                    run.latest[key] = point
+            if fresh:
+                self._mark(run, layout.METRICS_FILE)
+
+    def discard(self, run_id: str) -> None:
+        """Forget the run and everything buffered for it, without committing.
+
+        Recovery discards a run it cannot replay (its record in git is damaged), so that
+        the flush still commits the others.  Only for a writer without a journal, whose
+        buffers nothing else holds a copy of.
+        """
+        self._check_replaying()
+        with self._lock:
+            run = self._runs.pop(run_id, None)
+            if run is not None:
+                self._dirty.discard(run)
+
+    def _check_replaying(self) -> None:
+        if self._use_journal:
+            # Replayed points are not journaled again, and a discarded run's records
+            # would come back from this writer's journal after a crash.
+            raise GitrunError("replaying a journal needs a writer without a journal of its own")
 
     # -- flushing -------------------------------------------------------------------------
 

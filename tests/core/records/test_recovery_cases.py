@@ -16,9 +16,10 @@ import pytest
 from gitrun.core.git.objects import MODE_BLOB
 from gitrun.core.git.repo import Repository
 from gitrun.core.records import layout
-from gitrun.core.records.recovery import recover
+from gitrun.core.records.recovery import DAMAGED_DIR, recover
 from gitrun.core.records.store import RecordStore
 from gitrun.core.records.writer import RecordWriter
+from gitrun.errors import DamagedRecordWarning
 
 
 def _info(run_id: str) -> dict[str, Any]:
@@ -191,3 +192,77 @@ def test_a_journal_gone_before_it_is_opened_is_not_recovered(store: RecordStore)
     os.unlink(path)
     assert jnl.try_lock_dead(path) is None
     assert recover(store) == []
+
+
+def _prune_run_tree(store: RecordStore, run_id: str) -> RecordStore:
+    """Delete the run's tree object, as a concurrent prune can; a fresh store reads it."""
+    entry = store.entry(layout.run_dir(run_id))
+    assert entry is not None
+    os.unlink(os.path.join(store.repo.common_dir, "objects", entry.oid[:2], entry.oid[2:]))
+    return RecordStore(Repository(store.repo.git_dir))
+
+
+def test_a_run_whose_tree_git_lost_is_rebuilt_from_the_journal(store: RecordStore) -> None:
+    from gitrun.core.records import series
+
+    writer = RecordWriter(store, flush_interval=0)
+    writer.create_run("r1", _info("r1"), {"t": "1"}, {})
+    writer.log_params("r1", {"p": "x"})
+    writer.log_metric("r1", "m", 1.0, 0, 5)
+    writer.flush()  # what came before the journal's flushed mark is replayed too
+    writer.log_metric("r1", "m", 2.0, 1, 6)
+    writer.set_tags("r1", {"u": "2"})
+    _die(writer)
+    fresh = _prune_run_tree(store, "r1")
+    assert recover(fresh) == ["r1"]
+    assert _map(fresh, "r1", layout.RUN_FILE)["status"] == "KILLED"
+    assert _map(fresh, "r1", layout.PARAMS_FILE) == {"p": "x"}
+    assert _map(fresh, "r1", layout.TAGS_FILE) == {"t": "1", "u": "2"}
+    tree = fresh.entry(f"{layout.run_dir('r1')}/{layout.METRICS_DIR}/m")
+    assert tree is not None
+    points = []
+    for name, chunk in sorted(fresh.repo.read_tree(tree.oid).items()):
+        steps, timestamps, values = series.decode_chunk(fresh.repo.read_blob(chunk.oid), name)
+        points += list(zip(steps, timestamps, values))
+    assert points == [(0, 5, 1.0), (1, 6, 2.0)]
+    assert os.listdir(writer.journal_dir) == []
+
+
+def test_a_lost_tree_the_journal_cannot_rebuild_sets_the_journal_aside(store: RecordStore) -> None:
+    owner = RecordWriter(store, flush_interval=0, use_journal=False)
+    owner.create_run("r1", _info("r1"), {}, {})
+    owner.flush()
+    writer = RecordWriter(store, flush_interval=0)
+    writer.open_run("r1", owned=True)  # opened, not created: the journal holds no creation
+    writer.log_params("r1", {"p": "x"})
+    _die(writer)
+    fresh = _prune_run_tree(store, "r1")
+    tip = fresh.tip()
+    with pytest.warns(DamagedRecordWarning, match="the journal cannot rebuild it"):
+        assert recover(fresh) == []
+    assert fresh.tip() == tip
+    damaged = Path(writer.journal_dir) / DAMAGED_DIR
+    assert [p.name.split(".jnl.")[0] for p in damaged.iterdir()] == [writer.writer_id]
+
+
+def test_a_replayed_tag_delete_of_a_tag_gone_earlier_keeps_the_tags_it_set(
+    store: RecordStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gitrun.core.git import identity
+
+    earlier = time.time() - 60
+    monkeypatch.setattr(identity, "clock", lambda: earlier)
+    owner = RecordWriter(store, flush_interval=0, use_journal=False)
+    owner.create_run("r1", _info("r1"), {"b": "1"}, {})
+    owner.flush()
+    writer = RecordWriter(store, flush_interval=0)
+    writer.open_run("r1", owned=True)  # sees tag b
+    other = RecordWriter(store, flush_interval=0, use_journal=False)
+    other.set_tags("r1", {}, ["b"])
+    other.flush()  # committed a minute before the dead writer's change below
+    writer.set_tags("r1", {"x": "1"}, ["b"])
+    _die(writer)
+    monkeypatch.undo()
+    assert recover(store) == ["r1"]
+    # b is already gone: its delete is dropped, the tag set beside it is not.
+    assert _map(store, "r1", layout.TAGS_FILE) == {"x": "1"}
