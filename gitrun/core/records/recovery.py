@@ -284,7 +284,7 @@ class _Replay:
         guard = _Guard(self.store, run_id, changes, self.contents.writer_id, log.bases)
         for _offset, kind, payload in changes:
             self._replay_change(run_id, kind, payload, guard)
-        if log.owned and self.writer.read_info(run_id).get("status") == "RUNNING":
+        if log.owned and self.writer.view(run_id).info.get("status") == "RUNNING":
             self.writer.update_info(run_id, {"status": "KILLED", "end_time": self.end_ms}, allow_deleted=True)
         return True
 
@@ -302,7 +302,7 @@ class _Replay:
                 tags = {
                     k: v for k, v in dict(payload["set"]).items() if guard.allows(layout.TAGS_FILE, k, when)
                 }
-                current = writer.read_tags(run_id)
+                current = writer.view(run_id).tags
                 gone = [
                     k for k in payload["delete"] if k in current and guard.allows(layout.TAGS_FILE, k, when)
                 ]
