@@ -11,7 +11,7 @@ returns and committed on the writer's schedule.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,40 +130,11 @@ def read_info(store: TrackingStore, run_id: str) -> dict[str, Any]:
     return dict(store.runs.read_state(v.run_id(run_id)).info)
 
 
-_INT64 = 2**63
-
-
-def metric_columns(
-    keys: Sequence[Any], values: Sequence[Any], steps: Sequence[Any], timestamps: Sequence[Any]
-) -> tuple[list[str], list[float], list[int], list[int]] | None:
-    """Validated metric columns, or None when a value needs the per-point checks.
-
-    The REST server's ``log-batch`` receives up to 1000 points per request; checking
-    them column by column at C speed (known keys, numbers, int steps and timestamps in
-    range) costs a fraction of building and checking each point.
-    """
-    if not keys:
-        return [], [], [], []
-    if not (
-        set(map(type, keys)) == {str}
-        and set(map(type, values)) <= {float, int}
-        and set(map(type, steps)) == {int}
-        and set(map(type, timestamps)) == {int}
-        and -_INT64 <= min(steps)
-        and max(steps) < _INT64
-        and 0 <= min(timestamps)
-        and max(timestamps) < _INT64
-    ):
-        return None
-    for key in set(keys):
-        v.validate_key(key, "metric")
-    return list(keys), list(map(float, values)), list(steps), list(timestamps)
-
-
 def log_metric_columns(
     store: TrackingStore, run_id: str, columns: tuple[list[str], list[float], list[int], list[int]]
 ) -> None:
-    """Log points given as validated columns (see :func:`metric_columns`) in one batch."""
+    """Log points given as validated columns (see :func:`validation.plain_metric_columns`)
+    in one batch."""
     keys, values, steps, timestamps = columns
     if keys:
         store.runs.log_batch(v.run_id(run_id), metrics=MetricColumns(keys, values, steps, timestamps))

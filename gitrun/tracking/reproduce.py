@@ -111,18 +111,42 @@ def _populate_submodules(target: str, common_dir: str) -> None:
 
 
 def _mapped_cwd(run: ent.Run, target: str) -> str:
-    source = run.record.get("source") or {}
-    root = _recorded_root(run)
-    cwd = captured_str(source.get("cwd")) if isinstance(source, dict) else None
-    if root and cwd and (cwd == root or cwd.startswith(root + os.sep)):
-        return os.path.join(target, os.path.relpath(cwd, root))
-    return target
+    cwd, _ = recorded_position(run)
+    return os.path.join(target, cwd) if cwd else target
 
 
-def _recorded_root(run: ent.Run) -> str | None:
+def recorded_position(run: ent.Run) -> tuple[str | None, str | None]:
+    """The run's working directory and script relative to its work tree's root (None:
+    outside it, or not known).  A path that would leave the worktree is ignored: a
+    record may come from anyone."""
     code = run.record.get("code") or {}
-    root = captured_str(code.get("root")) if isinstance(code, dict) else None
-    return root or None
+    if not isinstance(code, dict):
+        return None, None
+    if "root" in code and not ("cwd" in code or "entry_point" in code):
+        cwd, entry = _position_from_root(run, code)
+    else:
+        cwd, entry = captured_str(code.get("cwd")), captured_str(code.get("entry_point"))
+    return _inside_worktree(cwd), _inside_worktree(entry)
+
+
+def _position_from_root(run: ent.Run, code: dict[str, Any]) -> tuple[str | None, str | None]:
+    """Records written before the relative ``cwd``/``entry_point`` held the recording
+    machine's absolute work-tree ``root``: the same position, from it and ``source``."""
+    root = captured_str(code.get("root"))
+    source = run.record.get("source") or {}
+    if not root or not isinstance(source, dict):
+        return None, None
+    found: list[str | None] = []
+    for path in (captured_str(source.get("cwd")), captured_str(source.get("entry_point"))):
+        inside = path is not None and (path == root or path.startswith(root + os.sep))
+        found.append(os.path.relpath(path, root) if inside and path is not None else None)
+    return found[0], found[1]
+
+
+def _inside_worktree(path: str | None) -> str | None:
+    if not path or os.path.isabs(path) or os.path.normpath(path).split(os.sep)[0] == os.pardir:
+        return None
+    return os.path.normpath(path)
 
 
 def recorded_command(run: ent.Run) -> list[str] | None:
@@ -137,15 +161,13 @@ def recorded_command(run: ent.Run) -> list[str] | None:
     argv = decode_captured(source.get("argv"))
     argv = [str(a) for a in argv] if isinstance(argv, list) else []
     entry = captured_str(source.get("entry_point"))
-    root = _recorded_root(run)
     if not argv or not entry or argv[0] in ("-c", "-m", ""):
         return None
-    cwd = source.get("cwd")
-    if root and entry.startswith(root + os.sep):
+    cwd, script = recorded_position(run)
+    if script is not None:
         # The command runs in the worktree's copy of the original working directory
         # (see _mapped_cwd): name the script relative to that folder, as it was run.
-        inside = cwd and (cwd == root or cwd.startswith(root + os.sep))
-        script = os.path.relpath(entry, cwd if inside else root)
+        script = os.path.relpath(script, cwd) if cwd else script
     else:
         script = argv[0]
     return ["python", script, *argv[1:]]

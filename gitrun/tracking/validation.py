@@ -180,6 +180,21 @@ def metric_point(key: Any, value: Any, step: Any, timestamp: Any) -> tuple[str, 
 
 _FLOAT = {float}
 _INT = {int}
+_STR = {str}
+_NUMBER = {float, int}
+
+
+def _plain_positions(steps: Sequence[Any], timestamps: Sequence[Any]) -> bool:
+    """Every step and timestamp an int in range, checked column-wise at C speed (the
+    columns are not empty)."""
+    return (
+        set(map(type, steps)) == _INT
+        and set(map(type, timestamps)) == _INT
+        and -_INT64 <= min(steps)
+        and max(steps) < _INT64
+        and 0 <= min(timestamps)
+        and max(timestamps) < _INT64
+    )
 
 
 def metric_columns(
@@ -194,12 +209,7 @@ def metric_columns(
     fast = (
         _valid_keys.issuperset(keys)
         and set(map(type, values)) == _FLOAT
-        and set(map(type, steps)) == _INT
-        and set(map(type, timestamps)) == _INT
-        and -_INT64 <= min(steps)
-        and max(steps) < _INT64
-        and 0 <= min(timestamps)
-        and max(timestamps) < _INT64
+        and _plain_positions(steps, timestamps)
     )
     if fast:
         return keys, values, steps, timestamps
@@ -210,6 +220,30 @@ def metric_columns(
         tuple(map(metric_step, steps)),
         tuple(map(metric_timestamp, timestamps)),
     )
+
+
+def plain_metric_columns(
+    keys: Sequence[Any], values: Sequence[Any], steps: Sequence[Any], timestamps: Sequence[Any]
+) -> tuple[list[str], list[float], list[int], list[int]] | None:
+    """Validated metric columns when every point is plainly well-formed (string keys,
+    int or float values, int steps and timestamps in range), else None: the caller then
+    checks point by point, with its own messages (the REST server's ``log-batch`` names
+    the point at fault).  A string key that is not a valid key is refused here.
+
+    ``log-batch`` receives up to 1000 points per request; checking them column by
+    column costs a fraction of building and checking each point.
+    """
+    if not keys:
+        return [], [], [], []
+    if not (
+        set(map(type, keys)) == _STR
+        and set(map(type, values)) <= _NUMBER
+        and _plain_positions(steps, timestamps)
+    ):
+        return None
+    for key in set(keys):
+        validate_key(key, "metric")
+    return list(keys), list(map(float, values)), list(steps), list(timestamps)
 
 
 # Run ids already found valid, as _valid_keys: log_metric checks its run id on every call.

@@ -63,7 +63,7 @@ def test_core_worktree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (work / "sub").mkdir()
     monkeypatch.setenv("GIT_DIR", str(git_dir))  # no GIT_WORK_TREE: core.worktree says where
     _, code = record_here(work / "sub", monkeypatch)
-    assert code["root"] == str(work)
+    assert code["cwd"] == "sub"  # placed in the work tree core.worktree names
     assert code["tree"] == _git_add_all_tree(git_dir, work, tmp_path)
 
 

@@ -17,6 +17,7 @@ from gitrun.tracking import entities as ent
 from gitrun.tracking import logged_models as lm
 from gitrun.tracking.client import Client
 from gitrun.tracking.latest import latest_points
+from gitrun.tracking.validation import metric_columns, plain_metric_columns
 from tests.conftest import git
 
 
@@ -82,15 +83,15 @@ def test_update_run_changes_only_what_is_given(client: Client) -> None:
 
 
 def test_metric_columns_fast_path_and_fallback(client: Client) -> None:
-    cols = ingest.metric_columns(["a", "a", "b"], [1, 2.5, 3], [0, 1, 0], [10, 11, 12])
+    cols = plain_metric_columns(["a", "a", "b"], [1, 2.5, 3], [0, 1, 0], [10, 11, 12])
     assert cols == (["a", "a", "b"], [1.0, 2.5, 3.0], [0, 1, 0], [10, 11, 12])
     assert isinstance(cols[1][0], float)
-    assert ingest.metric_columns(["a"], ["NaN"], [0], [1]) is None  # strings: per-point path
-    assert ingest.metric_columns(["a"], [1.0], [0], [-1]) is None  # negative timestamp
-    assert ingest.metric_columns(["a"], [1.0], [2**63], [1]) is None
-    assert ingest.metric_columns([5], [1.0], [0], [1]) is None
+    assert plain_metric_columns(["a"], ["NaN"], [0], [1]) is None  # strings: per-point path
+    assert plain_metric_columns(["a"], [1.0], [0], [-1]) is None  # negative timestamp
+    assert plain_metric_columns(["a"], [1.0], [2**63], [1]) is None
+    assert plain_metric_columns([5], [1.0], [0], [1]) is None
     with pytest.raises(InvalidParameterValue):
-        ingest.metric_columns(["bad#key"], [1.0], [0], [1])
+        plain_metric_columns(["bad#key"], [1.0], [0], [1])
     run_id = ingest.create_run(client.store, ingest.RunSpec("0"))
     assert cols is not None
     ingest.log_metric_columns(client.store, run_id, cols)
@@ -99,6 +100,29 @@ def test_metric_columns_fast_path_and_fallback(client: Client) -> None:
     assert (latest["a"].step, latest["a"].timestamp, latest["a"].value) == (1, 11, 2.5)
     with pytest.raises(ResourceDoesNotExist):
         latest_points(client.store, "c" * 32)
+
+
+def test_the_rest_batch_column_check_is_the_one_validation() -> None:
+    """What ``log-batch``'s column check accepts, ``log_batch``'s columns accept with the
+    same values (bounds included); a key it refuses, they refuse with the same message."""
+    edges = [
+        (["a", "b"], [1, 2.5], [0, -5], [0, 2**63 - 1]),
+        (["a", "a"], [-0.0, float("inf")], [-(2**63), 2**63 - 1], [0, 0]),
+    ]
+    for columns in edges:
+        plain = plain_metric_columns(*columns)
+        assert plain is not None
+        assert tuple(map(list, metric_columns(*columns))) == plain
+    for outside in ([-(2**63) - 1], [2**63]):
+        assert plain_metric_columns(["a"], [1.0], outside, [1]) is None
+        with pytest.raises(InvalidParameterValue):
+            metric_columns(["a"], [1.0], outside, [1])
+    for key in ("bad#key", "../up", ""):
+        with pytest.raises(InvalidParameterValue) as plain_error:
+            plain_metric_columns([key], [1.0], [0], [1])
+        with pytest.raises(InvalidParameterValue) as batch_error:
+            metric_columns([key], [1.0], [0], [1])
+        assert str(plain_error.value) == str(batch_error.value)
 
 
 def test_dataset_inputs_from_mlflow_messages(client: Client) -> None:

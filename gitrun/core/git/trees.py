@@ -9,7 +9,7 @@ patches sent to remotes, artifact uploads and crash recovery all use them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from gitrun.core.git.objects import MODE_TREE, Oid, TreeEntry
@@ -39,17 +39,24 @@ class Change:
 
 
 def diff_trees(
-    repo: Repository, old: Oid | None, new: Oid | None, *, depth: int | None = None, prefix: str = ""
+    repo: Repository,
+    old: Oid | None,
+    new: Oid | None,
+    *,
+    depth: int | None = None,
+    prefix: str = "",
+    descend: Callable[[Change], bool] | None = None,
 ) -> Iterator[Change]:
     """Every entry that differs between trees ``old`` and ``new`` (None: empty), by path.
 
     Subtrees with equal ids are skipped without being read.  With ``depth=None`` the
-    walk goes down to the leaves: a subtree present on both sides is descended, any
-    other difference (added, removed, a blob changed or replaced by a tree) is one
-    change.  With ``depth=k`` the entries exactly ``k`` levels down are compared and
-    reported, whatever their kind, and only trees are descended above them (the
-    fan-out ``runs/a/b/c/<run_id>`` is ``depth=3`` from ``runs/``).  Names are visited
-    in sorted order.
+    walk goes down to the leaves: a subtree present on both sides is descended (unless
+    ``descend`` says no for it: then it is one change, as a three-way merge settling a
+    whole subtree wants), any other difference (added, removed, a blob changed or
+    replaced by a tree) is one change.  With ``depth=k`` the entries exactly ``k``
+    levels down are compared and reported, whatever their kind, and only trees are
+    descended above them (the fan-out ``runs/a/b/c/<run_id>`` is ``depth=3`` from
+    ``runs/``).  Names are visited in sorted order.
     """
     if old == new:
         return
@@ -61,10 +68,12 @@ def diff_trees(
             continue
         path = prefix + name
         if depth is None:
-            if a is not None and b is not None and a.is_tree and b.is_tree:
-                yield from diff_trees(repo, a.oid, b.oid, prefix=path + "/")
+            change = Change(path, a, b)
+            sub_a, sub_b = change.old_tree, change.new_tree
+            if sub_a is not None and sub_b is not None and (descend is None or descend(change)):
+                yield from diff_trees(repo, sub_a, sub_b, prefix=path + "/", descend=descend)
             else:
-                yield Change(path, a, b)
+                yield change
         elif depth == 0:
             yield Change(path, a, b)
         else:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from gitrun.core.git import trees
 from gitrun.core.git.objects import MODE_TREE, Oid, TreeEntry
 from gitrun.core.git.repo import Repository
 from gitrun.core.records import layout, series, yamlfmt
@@ -213,39 +214,69 @@ def merge_experiment(
 
 
 def merge_roots(repo: Repository, base: Oid | None, ours: Oid, theirs: Oid) -> Oid:
-    """Merge two whole record trees (used when syncing with a remote)."""
+    """Merge two whole record trees (used when syncing with a remote).
 
-    def walk(b: Oid | None, o: Oid, t: Oid, depth: int, path: str) -> Oid:
-        bt = repo.read_tree(b) if b else {}
-        ot, tt = repo.read_tree(o), repo.read_tree(t)
-        merged: dict[str, TreeEntry] = {}
-        for name in dict.fromkeys([*ot, *tt]):
-            eo, et, eb = ot.get(name), tt.get(name), bt.get(name)
-            if eo is None or et is None:
-                merged[name] = eo or et  # type: ignore[assignment]
-                continue
-            bo = eb.oid if eb else None
-            if et.oid in (eo.oid, bo):
-                merged[name] = eo
-            elif bo == eo.oid:
-                merged[name] = et
-            elif path == layout.RUNS_DIR and depth == layout.FANOUT_DEPTH:
-                merged[name] = TreeEntry(name, MODE_TREE, merge_run(repo, bo, eo.oid, et.oid, symmetric=True))
-            elif path == layout.EXPERIMENTS_DIR:
-                merged[name] = TreeEntry(
-                    name, eo.mode, merge_experiment(repo, bo, eo.oid, et.oid, symmetric=True)
-                )
-            elif eo.is_tree and et.is_tree:
-                sub_path = name if not path else path
-                merged[name] = TreeEntry(
-                    name,
-                    MODE_TREE,
-                    walk(
-                        bo if eb and eb.is_tree else None, eo.oid, et.oid, depth + 1 if path else 0, sub_path
-                    ),
-                )
-            else:
-                merged[name] = max(eo, et, key=lambda e: e.oid)  # settled the same way on both sides
-        return repo.write_tree(merged)
+    Only what differs between the two sides is visited (:func:`trees.diff_trees`), level
+    by level: an entry on one side only is kept; one side's change to an entry (a run,
+    a fan-out folder, a file) the other left as in ``base`` wins whole; a run or an
+    experiment both sides changed is merged (settled the same way on both machines);
+    other folders both changed are descended.  The merged entries are written into
+    ``ours`` by :func:`trees.apply_edits`.
+    """
+    base_dirs: dict[str, dict[str, TreeEntry]] = {"": repo.read_tree(base) if base else {}}
 
-    return walk(base, ours, theirs, 0, "")
+    def base_entry(path: str) -> TreeEntry | None:
+        parent, _, name = path.rpartition("/")
+        return base_dirs[parent].get(name)
+
+    def descend(change: trees.Change) -> bool:
+        if _settle(change, base_entry(change.path)) != _DESCEND:
+            return False
+        eb = base_entry(change.path)
+        base_dirs[change.path] = repo.read_tree(eb.oid) if eb is not None and eb.is_tree else {}
+        return True
+
+    edits: dict[str, TreeEntry | None] = {}
+    for change in trees.diff_trees(repo, ours, theirs, descend=descend):
+        eo, et, eb = change.old, change.new, base_entry(change.path)
+        how = _settle(change, eb)
+        bo = eb.oid if eb is not None else None
+        if isinstance(how, TreeEntry):
+            edits[change.path] = how
+        elif how == _RUN and eo is not None and et is not None:
+            edits[change.path] = TreeEntry(
+                change.name, MODE_TREE, merge_run(repo, bo, eo.oid, et.oid, symmetric=True)
+            )
+        elif how == _EXPERIMENT and eo is not None and et is not None:
+            edits[change.path] = TreeEntry(
+                change.name, eo.mode, merge_experiment(repo, bo, eo.oid, et.oid, symmetric=True)
+            )
+    merged = trees.apply_edits(repo, ours, edits) if edits else ours
+    assert merged is not None  # entries are only put, never removed
+    return merged
+
+
+_KEEP, _RUN, _EXPERIMENT, _DESCEND = "keep", "run", "experiment", "descend"
+
+
+def _settle(change: trees.Change, eb: TreeEntry | None) -> TreeEntry | str:
+    """How a root merge settles an entry that differs between ours (``old``) and theirs
+    (``new``): an entry to put, or keep ours, merge a run or an experiment, descend."""
+    eo, et = change.old, change.new
+    if et is None:
+        return _KEEP  # on our side only
+    if eo is None:
+        return et
+    bo = eb.oid if eb is not None else None
+    if et.oid in (eo.oid, bo):
+        return _KEEP
+    if bo == eo.oid:
+        return et
+    top, *below = change.path.split("/")
+    if top == layout.RUNS_DIR and len(below) == layout.FANOUT_DEPTH + 1:
+        return _RUN
+    if top == layout.EXPERIMENTS_DIR and below:
+        return _EXPERIMENT
+    if eo.is_tree and et.is_tree:
+        return _DESCEND
+    return max(eo, et, key=lambda e: e.oid)  # settled the same way on both sides

@@ -19,7 +19,7 @@ from gitrun.server.mlflow import messages
 from gitrun.server.mlflow.api import Api
 from gitrun.server.mlflow.protocol import Fields, JsonMessage, as_double, missing
 from gitrun.server.mlflow.views import run_status, view_type
-from gitrun.tracking import datasets, ingest
+from gitrun.tracking import datasets, ingest, validation
 from gitrun.tracking import entities as ent
 from gitrun.tracking.client import Client
 from gitrun.tracking.latest import latest_points
@@ -218,7 +218,7 @@ def _columns(items: list[Any]) -> tuple[list[str], list[float], list[int], list[
     steps = [m.get("step", 0) for m in items]
     if any(type(x) is bool for x in values) or any(m.get("model_id") for m in items):
         return None  # points of a logged model go through the per-point path
-    return ingest.metric_columns(keys, values, steps, timestamps)
+    return validation.plain_metric_columns(keys, values, steps, timestamps)
 
 
 def _key_value(item: Fields, where: str, kind: Any) -> Any:

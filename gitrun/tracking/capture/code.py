@@ -45,6 +45,10 @@ _CREDENTIALS = re.compile(r"(?<=://)[^/@]+@")
 class CodeSnapshot:
     tree: Oid
     record: dict[str, Any] = field(default_factory=dict)
+    # The live work tree, for this process's own messages (the untracked files' sizes).
+    # Never recorded: the record travels, and a path of this machine means nothing on
+    # another one; the record places the run inside the work tree by relative paths.
+    work_tree: str = ""
 
 
 def _max_untracked_bytes() -> int:
@@ -185,7 +189,6 @@ def snapshot(code: Repository, target: Repository, exclude: tuple[str, ...] = ()
             stacklevel=4,
         )
     record: dict[str, Any] = {
-        "root": code.work_tree,
         "commit": head,
         "branch": branch[len("refs/heads/") :] if branch and branch.startswith("refs/heads/") else None,
         "repo_url": remote_url(code),
@@ -204,7 +207,31 @@ def snapshot(code: Repository, target: Repository, exclude: tuple[str, ...] = ()
         record["skipped"] = skipped[:_LIST_LIMIT]
     if status.dirty_submodules:
         record["dirty_submodules"] = sorted(status.dirty_submodules)[:_LIST_LIMIT]
-    return CodeSnapshot(tree, record)
+    record.update(position(code.work_tree))
+    return CodeSnapshot(tree, record, code.work_tree)
+
+
+def position(work_tree: str) -> dict[str, str]:
+    """Where this process started inside ``work_tree``, relative to its root (``/``
+    separated): the working directory (``cwd``, ``.`` at the root) and the script
+    (``entry_point``), each only when inside it.  Reproducing a run maps them into the
+    worktree it checks out, on any machine."""
+    from gitrun.tracking.capture import source
+
+    found: dict[str, str] = {}
+    for name, path in (("cwd", os.getcwd()), ("entry_point", source.entry_point())):
+        relative = _relative(path, work_tree) if path else None
+        if relative is not None:
+            found[name] = relative
+    return found
+
+
+def _relative(path: str, folder: str) -> str | None:
+    """``path`` relative to ``folder`` when inside it (as given, else both resolved)."""
+    for inner, outer in ((path, folder), (os.path.realpath(path), os.path.realpath(folder))):
+        if _inside(inner, outer):
+            return os.path.relpath(inner, outer).replace(os.sep, "/")
+    return None
 
 
 def _content_secret(path: str) -> str | None:

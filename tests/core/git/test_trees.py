@@ -6,7 +6,7 @@ from pathlib import Path
 
 from gitrun.core.git.objects import MODE_BLOB, MODE_EXEC, TreeEntry
 from gitrun.core.git.repo import Repository
-from gitrun.core.git.trees import apply_edits, diff_trees
+from gitrun.core.git.trees import Change, apply_edits, diff_trees
 from tests.conftest import git
 
 
@@ -96,3 +96,31 @@ def test_apply_edits_empty_result_is_none(work_repo: Path) -> None:
     assert tree is not None
     assert apply_edits(repo, tree, {"x/y": None}) is None
     assert git(work_repo, "ls-tree", "-r", "--name-only", tree) == "x/y\n"
+
+
+def test_diff_trees_reports_a_subtree_whole_where_descend_says_no(work_repo: Path) -> None:
+    repo = Repository.discover(str(work_repo))
+    assert repo is not None
+    old = apply_edits(
+        repo, None, {"a/b/f": _blob(repo, "1"), "a/c/f": _blob(repo, "2"), "d/f": _blob(repo, "3")}
+    )
+    new = apply_edits(
+        repo, old, {"a/b/f": _blob(repo, "1'"), "a/c/g": _blob(repo, "4"), "d/f": _blob(repo, "3'")}
+    )
+    asked: list[str] = []
+
+    def descend(change: Change) -> bool:
+        asked.append(change.path)
+        return change.path != "a/c"
+
+    found = [
+        (c.path, c.old_tree is not None, c.new_tree is not None)
+        for c in diff_trees(repo, old, new, descend=descend)
+    ]
+    # "a/c" is one change (both sides trees); everything else goes down to the leaves.
+    assert found == [("a/b/f", False, False), ("a/c", True, True), ("d/f", False, False)]
+    assert asked == ["a", "a/b", "a/c", "d"]  # asked only about subtrees both sides hold
+    assert [c.path for c in diff_trees(repo, old, new, descend=lambda c: False)] == ["a", "d"]
+    assert [c.path for c in diff_trees(repo, old, new, descend=lambda c: True)] == [
+        c.path for c in diff_trees(repo, old, new)
+    ]

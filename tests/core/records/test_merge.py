@@ -161,3 +161,63 @@ def test_symmetric_merges_converge(tmp_path: Path) -> None:
     assert _read(repo, one, "run.yaml")["run_name"] == "right"  # type: ignore[index]
     # Within one repository the committing writer wins instead.
     assert _read(repo, merge.merge_run(repo, base, left, right), "run.yaml")["run_name"] == "left"  # type: ignore[index]
+
+
+def test_root_merge_settles_each_entry_at_its_level_and_converges(tmp_path: Path) -> None:
+    """Every rule of the root merge, and the same tree whichever side merges."""
+    repo = Repository.init_bare(str(tmp_path / "s.git"))
+    run = {"run_id": "x", "status": "FINISHED"}
+    common = {
+        "gitrun.yaml": {"schema_version": 1},
+        "runs/a/a/a/aaa1/run.yaml": run,
+        "runs/e/e/e/eee1/run.yaml": run,
+        "runs/s/s/s/sss1/run.yaml": run,
+    }
+    base = _tree(
+        repo,
+        {
+            **common,
+            "runs/a/a/a/aaa1/tags.yaml": {"t": "0"},
+            "runs/e/e/e/eee2/run.yaml": run,
+            "notes/x.txt": b"base",
+        },
+    )
+    ours = _tree(
+        repo,
+        {
+            **common,
+            "runs/a/a/a/aaa1/tags.yaml": {"t": "0", "o": "1"},
+            "runs/a/a/a/aaa2/run.yaml": run,
+            "runs/e/e/e/eee2/run.yaml": run,
+            "notes/x.txt": b"ours",
+        },
+    )
+    del common["runs/s/s/s/sss1/run.yaml"]
+    theirs = _tree(
+        repo,
+        {
+            **common,
+            "runs/a/a/a/aaa1/tags.yaml": {"t": "0", "th": "2"},
+            "runs/a/a/a/aaa3/run.yaml": run,
+            "notes/x.txt": b"theirs",
+        },
+    )
+    merged = merge.merge_roots(repo, base, ours, theirs)
+    # A run both changed is merged run by run; runs new on either side in one folder are kept.
+    assert _read(repo, merged, "runs/a/a/a/aaa1/tags.yaml") == {"t": "0", "o": "1", "th": "2"}
+    assert sorted(repo.read_tree(repo.lookup(merged, "runs/a/a/a").oid)) == ["aaa1", "aaa2", "aaa3"]  # type: ignore[union-attr]
+    # A folder one side left as in base is the other side's, whole (eee2 was removed there)...
+    assert sorted(repo.read_tree(repo.lookup(merged, "runs/e/e/e").oid)) == ["eee1"]  # type: ignore[union-attr]
+    # ...and an entry one side does not have at all is kept.
+    assert repo.lookup(merged, "runs/s/s/s/sss1/run.yaml") is not None
+    # Any other conflict is settled by object id, the same on both machines.
+    x = repo.lookup(merged, "notes/x.txt")
+    assert x is not None and repo.read_blob(x.oid) == max(
+        (b"ours", b"theirs"), key=lambda data: repo.write_blob(data)
+    )
+    swapped = merge.merge_roots(repo, base, theirs, ours)
+    for path in ("runs/e", "runs/s", "notes/x.txt", "runs/a/a/a/aaa2", "runs/a/a/a/aaa3"):
+        assert repo.lookup(swapped, path) == repo.lookup(merged, path)
+    assert _read(repo, swapped, "runs/a/a/a/aaa1/tags.yaml") == {"t": "0", "o": "1", "th": "2"}
+    assert merge.merge_roots(repo, base, ours, ours) == ours
+    assert merge.merge_roots(repo, None, ours, base) == merge.merge_roots(repo, None, base, ours)
