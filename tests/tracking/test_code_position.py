@@ -19,7 +19,7 @@ from gitrun.core.records import layout, yamlfmt
 from gitrun.core.records.store import Edit
 from gitrun.tracking.client import Client
 from gitrun.tracking.reproduce import checkout, recorded_command
-from gitrun.tracking.store import open_store
+from gitrun.tracking.session import open_store
 
 TRAIN = (
     "import gitrun\nwith gitrun.start_run() as run:\n    gitrun.log_param('x', 1)\nprint(run.info.run_id)\n"
@@ -96,3 +96,16 @@ def test_a_position_leaving_the_checkout_is_ignored(in_repo: Path, tmp_path: Pat
         done = checkout(Client(), run_id, str(tmp_path / f"co{n}"))
         assert done.cwd == str(tmp_path / f"co{n}")
         assert done.command == ["python", "train.py"]  # argv[0] as it was typed
+
+
+def test_the_run_start_summary_sizes_untracked_files_from_the_work_tree_root(in_repo: Path) -> None:
+    """The summary's paths are relative to the work tree, not to where the run starts:
+    a run started in a subfolder still counts a file at the root at its size."""
+    (in_repo / "notes.txt").write_bytes(b"x" * 5120)
+    (in_repo / "src").mkdir()
+    (in_repo / "src" / "train.py").write_text(TRAIN)
+    proc = subprocess.run(
+        [sys.executable, "train.py"], cwd=in_repo / "src", capture_output=True, text=True, check=True
+    )
+    summary = next(line for line in proc.stderr.splitlines() if "snapshot includes" in line)
+    assert "2 untracked file(s), 5.1 KB" in summary, summary

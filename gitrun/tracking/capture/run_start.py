@@ -87,7 +87,7 @@ class RunCapture:
         self._announced.add(key)
         from gitrun.tracking.capture.secrets import snapshot_summary
 
-        print(snapshot_summary(str(snap.record.get("root") or ""), included, skipped), file=sys.stderr)
+        print(snapshot_summary(snap.work_tree, included, skipped), file=sys.stderr)
 
     def new_run(
         self,
