@@ -1,8 +1,9 @@
 """A :class:`RunStore` in plain dicts: the run store's semantics, without git.
 
-It passes the same contract suite as the git store, so it states in thirty lines of
+It passes the same contract suite as the git store, so it states in a page of plain
 logic what the git store does with journals, chunks and merges; the layers above can
-be tested against it.  Nothing is durable: a process that ends loses its runs.
+be tested against it.  Nothing is durable: a process that ends loses its runs (so
+``owned``, which says what recovery does after a crash, changes nothing here).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ class _Run:
     info: dict[str, Any]
     tags: dict[str, str]
     files: dict[str, FileValue]
-    owned: bool
     params: dict[str, str] = field(default_factory=dict)
     series: dict[str, tuple[array[int], array[int], array[float]]] = field(default_factory=dict)
     latest: dict[str, Point] = field(default_factory=dict)
@@ -67,12 +67,12 @@ class MemoryRunStore:
         with self._lock:
             if run_id in self._runs:
                 raise InvalidParameterValue(f"run {run_id} already exists")
-            self._runs[run_id] = _Run(dict(info), dict(tags), {k: v for k, v in files.items() if v}, owned)
+            self._runs[run_id] = _Run(dict(info), dict(tags), {k: v for k, v in files.items() if v})
 
     def open_run(self, run_id: str, *, owned: bool) -> None:
+        # Ownership decides what recovery does after a crash; nothing here outlives one.
         with self._lock:
-            run = self._get(run_id)
-            run.owned = run.owned or owned
+            self._get(run_id)
 
     def log_metric(self, run_id: str, key: str, value: float, step: int, timestamp: int) -> None:
         self.log_batch(run_id, metrics=MetricColumns([key], [value], [step], [timestamp]))
@@ -182,16 +182,13 @@ class MemoryRunStore:
     def is_live(self, run_id: str) -> bool:
         return run_id in self._runs
 
-    # -- lifecycle: nothing is buffered ---------------------------------------------------
+    # -- lifecycle: nothing is buffered, nothing is owned past the process ------------
 
     def flush(self, run_ids: Iterable[str] | None = None) -> None:
         pass
 
     def release(self, run_id: str) -> None:
-        with self._lock:
-            run = self._runs.get(run_id)
-            if run is not None:
-                run.owned = False
+        pass
 
     def close(self) -> None:
         pass

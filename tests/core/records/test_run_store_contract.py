@@ -88,6 +88,12 @@ def test_a_created_run_reads_back_typed_with_its_whole_info(runs: RunStore, run:
     assert runs.run_exists(run) and runs.is_live(run)
 
 
+def test_a_created_run_exists_at_once_before_anything_is_committed(runs: RunStore) -> None:
+    runs.create_run(OTHER, _info(OTHER), {}, {})
+    assert runs.run_exists(OTHER) and runs.is_live(OTHER)
+    assert runs.read_state(OTHER).info["run_name"] == "lr-0.1"
+
+
 def test_a_run_id_is_created_once(runs: RunStore, run: str) -> None:
     with pytest.raises(InvalidParameterValue, match="already exists"):
         runs.create_run(run, _info(run_name="again"), {}, {})
