@@ -31,8 +31,8 @@ def to_run(record: RunRecord) -> ent.Run:
     )
     data = ent.RunData(metrics=record.metrics, params=record.params, tags=record.tags)
     # Declared input files (name: path, digest: address) and logged datasets.
-    inputs = ent.RunInputs(dataset_inputs(record.inputs, record.datasets))
-    return ent.Run(info, data, inputs, ent.RunOutputs(outputs(record.models)), record=record.info)
+    inputs = ent.RunInputs(dataset_inputs(dict(record.inputs), dict(record.datasets)))
+    return ent.Run(info, data, inputs, ent.RunOutputs(outputs(dict(record.models))), record=dict(record.info))
 
 
 def to_experiment(record: ExperimentRecord) -> ent.Experiment:

@@ -24,8 +24,9 @@ from gitrun.core.git.objects import Oid
 from gitrun.core.index import experiment_query, paging, run_query, sync
 from gitrun.core.index.database import MEMORY, IndexDatabase, classify
 from gitrun.core.index.query import ExperimentSearch, RunSearch
-from gitrun.core.index.rows import IndexedExperiment, IndexedRun
+from gitrun.core.index.rows import IndexedExperiment, search_result
 from gitrun.core.records.store import RecordStore
+from gitrun.core.records.values import RunRecord
 from gitrun.errors import (
     DamagedRecordWarning,
     GitrunError,
@@ -176,7 +177,7 @@ class RunIndex:
     @overload
     def search_runs(
         self, search: RunSearch, max_results: int, page_token: str | None = None
-    ) -> Page[IndexedRun]: ...
+    ) -> Page[RunRecord]: ...
 
     @overload
     def search_runs(
@@ -189,11 +190,11 @@ class RunIndex:
         max_results: int,
         page_token: str | None = None,
         *,
-        make: Callable[..., Any] = IndexedRun,
+        make: Callable[..., Any] = search_result,
     ) -> Page[Any]:
         """One page of runs, in MLflow's order, after bringing the index up to date.
 
-        ``make`` builds each result from :class:`IndexedRun`'s fields, in order.
+        ``make`` builds each result from :class:`RunRecord`'s first twelve fields, in order.
 
         Raises:
             InvalidParameterValue: ``max_results`` is out of bounds or the token does

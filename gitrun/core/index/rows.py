@@ -11,7 +11,7 @@ import math
 import sys
 from array import array
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from gitrun.core.git.objects import Oid
 from gitrun.core.git.repo import Repository
@@ -19,21 +19,29 @@ from gitrun.core.records import values, yamlfmt
 from gitrun.core.records.values import ExperimentRecord, RunRecord
 from gitrun.errors import DamagedRecordWarning, GitrunError, InvalidRecord, warn_always
 
-IndexedRun = RunRecord
-"""What a search page holds (by default): the run's record, with empty mapping files."""
+
+def search_result(*fields: Any) -> RunRecord:
+    """A search page's run (by default): the record from the index's columns, in
+    :class:`RunRecord`'s order, without its mapping files."""
+    return RunRecord._make((*fields, values.EMPTY, values.EMPTY, values.EMPTY, values.EMPTY))
 
 
-@dataclass(frozen=True, slots=True)
-class RunRow:
+class RunRow(
+    NamedTuple(
+        "RunRow",
+        [
+            ("record", RunRecord),
+            ("inputs", tuple[tuple[str, str, str | None], ...]),
+            ("models", tuple[tuple[str, str], ...]),
+        ],
+    )
+):
     """One run as the index stores it: its record, and its inputs and logged models as
-    rows for the ``dataset.*`` and logged-model filters."""
+    rows for the ``dataset.*`` and logged-model filters: ``(name, digest, context)`` of
+    each input (declared files, name = path and no context; datasets) and ``(model_id,
+    name)`` of each logged model."""
 
-    record: RunRecord
-    inputs: tuple[tuple[str, str, str | None], ...]
-    """``(name, digest, context)`` of each input: declared files (``inputs.yaml``:
-    name = path, no context) and datasets (``datasets.yaml``)."""
-    models: tuple[tuple[str, str], ...]
-    """``(model_id, name)`` of each logged model (``models.yaml``)."""
+    __slots__ = ()
 
 
 IndexedExperiment = ExperimentRecord

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from gitrun.core.allocation import collector_paused
 from gitrun.core.index.grammar import Clause
 from gitrun.core.index.query import PLAIN_OPS, RunSearch, text_condition
-from gitrun.core.index.rows import IndexedRun, unpack_values
+from gitrun.core.index.rows import search_result, unpack_values
 
 R = TypeVar("R")
 _TABLES = {"metric": "metrics", "param": "params", "tag": "tags"}
@@ -238,14 +238,14 @@ def fetch_runs(
     limit: int,
     offset: int,
     plans: MutableMapping[Hashable, int | None] | None = None,
-    make: Callable[..., R] = IndexedRun,  # type: ignore[assignment]  # R is IndexedRun by default
+    make: Callable[..., R] = search_result,  # type: ignore[assignment]  # R is RunRecord by default
 ) -> list[R]:
     """The runs on one page: their info columns in order, then their data in bulk.
 
     Sorting the slim ``runs`` columns only keeps the sort small; a run's params,
     tags and metrics are read only when the run is on the page.  Call inside one
     read transaction (key ids must not change between the statements).  ``make``
-    builds each result from :class:`IndexedRun`'s fields, in order (the tracking
+    builds each result from :class:`RunRecord`'s first twelve fields, in order (the tracking
     layer builds its entities directly).
     """
     if not search.experiment_ids:

@@ -22,8 +22,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from gitrun.core.records.pending import FileValue
 from gitrun.core.records.values import RunRecord
@@ -34,28 +33,43 @@ SeriesChunk = tuple["array[int]", "array[int]", "array[float]"]
 """Part of a metric series as ``(steps, timestamps, values)`` columns."""
 
 
-@dataclass(frozen=True, slots=True)
-class MetricColumns:
+# Functional named tuples with the types as objects: see values.RunRecord for why.
+
+
+class MetricColumns(
+    NamedTuple(
+        "MetricColumns",
+        [
+            ("keys", Sequence[str]),
+            ("values", Sequence[float]),
+            ("steps", Sequence[int]),
+            ("timestamps", Sequence[int]),
+        ],
+    )
+):
     """Metric points as columns (one entry per point): how batches are logged."""
 
-    keys: Sequence[str]
-    values: Sequence[float]
-    steps: Sequence[int]
-    timestamps: Sequence[int]
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
-class RunState:
+class RunState(
+    NamedTuple(
+        "RunState",
+        [
+            ("info", Mapping[str, Any]),
+            ("tags", Mapping[str, str]),
+            ("maps", Mapping[str, Mapping[str, Any]]),
+            ("files", Mapping[str, FileValue]),
+        ],
+    )
+):
     """A run as this process sees it now, buffered changes included, read without
-    committing anything (what a writer needs to decide its next write)."""
+    committing anything (what a writer needs to decide its next write): its info and
+    tags, the mapping files asked for (``artifacts.yaml``, ``models.yaml``...; {} when
+    absent) and the extra tree entries asked for (``code``, ``environment.yaml``:
+    ``(mode, object id)``; absent ones left out)."""
 
-    info: Mapping[str, Any]
-    tags: Mapping[str, str]
-    maps: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    """The mapping files asked for (``artifacts.yaml``, ``models.yaml``...); {} if absent."""
-    files: Mapping[str, FileValue] = field(default_factory=dict)
-    """The extra tree entries asked for (``code``, ``environment.yaml``: ``(mode,
-    object id)``); absent ones are left out."""
+    __slots__ = ()
 
 
 class RunStore(Protocol):

@@ -10,8 +10,8 @@ refused by the same checks, with the same words, on both paths.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from gitrun.core.git.objects import Oid
 from gitrun.core.git.repo import Repository
@@ -34,47 +34,69 @@ RECORD_FILES = (
 code, environment and artifact entries are read on demand, by their own modules)."""
 
 
-@dataclass(frozen=True, slots=True)
-class RunRecord:
-    """One run as recorded: MLflow's info fields checked and typed, its data, and the
-    mapping files (inputs, datasets, logged models) as they are stored.  Each record is
-    freshly parsed and owns its dicts: whoever receives one may keep them."""
-
-    run_id: str
-    experiment_id: str
-    run_name: str
-    status: str
-    user_id: str
-    artifact_uri: str
-    lifecycle_stage: str
-    start_time: int
-    end_time: int | None
-    params: dict[str, str]
-    tags: dict[str, str]
-    metrics: dict[str, float]
-    """The latest value of each metric."""
-    inputs: dict[str, Any] = field(default_factory=dict)
-    """``inputs.yaml``: declared input files, ``path: {digest, ...}``."""
-    datasets: dict[str, Any] = field(default_factory=dict)
-    """``datasets.yaml``: logged datasets, ``<key>: {name, digest, context, ...}``."""
-    models: dict[str, Any] = field(default_factory=dict)
-    """``models.yaml``: logged models, ``<name>: {model_id, digest, flavors, ...}``."""
-    info: dict[str, Any] = field(default_factory=dict)
-    """``run.yaml`` as read: every field (source, code, ...) when read in full, its
-    top-level scalars only when read for the index."""
+# Named tuples in the functional form, with the types as objects: the class form
+# compiles every annotation string (this module has ``from __future__ import
+# annotations``) and a frozen dataclass generates code; either costs ~5 ms of
+# ``import gitrun``.  A tuple is also the cheapest record to build, one per run, 100k
+# at a full index build.
 
 
-@dataclass(frozen=True, slots=True)
-class ExperimentRecord:
+class RunRecord(
+    NamedTuple(
+        "RunRecord",
+        [
+            ("run_id", str),
+            ("experiment_id", str),
+            ("run_name", str),
+            ("status", str),
+            ("user_id", str),
+            ("artifact_uri", str),
+            ("lifecycle_stage", str),
+            ("start_time", int),
+            ("end_time", int | None),
+            ("params", dict[str, str]),
+            ("tags", dict[str, str]),
+            ("metrics", dict[str, float]),
+            ("inputs", Mapping[str, Any]),
+            ("datasets", Mapping[str, Any]),
+            ("models", Mapping[str, Any]),
+            ("info", Mapping[str, Any]),
+        ],
+    )
+):
+    """One run as recorded: MLflow's info fields checked and typed, its data (``metrics``:
+    the latest value of each), and its mapping files as stored: ``inputs``
+    (``inputs.yaml``: declared input files, ``path: {digest, ...}``), ``datasets``
+    (``datasets.yaml``: ``<key>: {name, digest, context, ...}``), ``models``
+    (``models.yaml``: ``<name>: {model_id, digest, flavors, ...}``), ``info``
+    (``run.yaml`` as read: every field when read in full, its top-level scalars when
+    read for the index).  Each record is freshly parsed and owns its dicts: whoever
+    receives one may keep them."""
+
+    __slots__ = ()
+
+
+EMPTY: Mapping[str, Any] = MappingProxyType({})
+"""The mapping files of a record built without them (a search page's runs)."""
+
+
+class ExperimentRecord(
+    NamedTuple(
+        "ExperimentRecord",
+        [
+            ("experiment_id", str),
+            ("name", str),
+            ("artifact_location", str),
+            ("lifecycle_stage", str),
+            ("creation_time", int | None),
+            ("last_update_time", int | None),
+            ("tags", dict[str, str]),
+        ],
+    )
+):
     """One experiment as recorded (``experiments/<id>.yaml``), checked and typed."""
 
-    experiment_id: str
-    name: str
-    artifact_location: str
-    lifecycle_stage: str
-    creation_time: int | None
-    last_update_time: int | None
-    tags: dict[str, str]
+    __slots__ = ()
 
 
 def record_files(repo: Repository, tree: Oid) -> dict[str, bytes]:
