@@ -55,12 +55,14 @@ class ExperimentStore:
 
     def _record(self, experiment_id: str) -> dict[str, Any] | None:
         entry = self.records.entry(layout.experiment_file(experiment_id))
-        if entry is None:
-            return None
-        record = self._parsed.get(entry.oid)
+        return None if entry is None else self._load(experiment_id, entry.oid)
+
+    def _load(self, experiment_id: str, blob: Oid) -> dict[str, Any]:
+        """The record in blob ``blob``, parsed once per process (a copy: callers edit it)."""
+        record = self._parsed.get(blob)
         if record is None:
-            record = self.records.load_yaml(entry.oid, f"experiment {experiment_id}")
-            self._parsed[entry.oid] = record
+            record = self.records.load_yaml(blob, f"experiment {experiment_id}")
+            self._parsed[blob] = record
         return dict(record)
 
     def _entity(self, experiment_id: str, record: dict[str, Any]) -> ent.Experiment:
@@ -157,8 +159,7 @@ class ExperimentStore:
             if name.endswith(".yaml"):
                 experiment_id = name[: -len(".yaml")]
                 try:
-                    record = self.records.load_yaml(item.oid, f"experiment {experiment_id}")
-                    out.append(self._entity(experiment_id, record))
+                    out.append(self._entity(experiment_id, self._load(experiment_id, item.oid)))
                 except InvalidRecord as exc:
                     # One damaged record (fetched, or crafted) must not hide the others.
                     warn_always(f"gitrun: leaving out {exc.message}", DamagedRecordWarning)

@@ -7,7 +7,7 @@ from gitrun.core.artifacts.manifest import Manifest
 from gitrun.core.index import rows
 from gitrun.core.index.grammar import parse_experiment_filter, parse_filter, parse_order_by
 from gitrun.core.records import journal as jnl
-from gitrun.core.records import series, yamlfmt
+from gitrun.core.records import series, values, yamlfmt
 from gitrun.errors import GitrunError
 
 READERS = (
@@ -35,7 +35,7 @@ def read_record(data: bytes) -> None:
         except GitrunError:
             pass
     try:
-        rows.parse_run("a" * 32, dict.fromkeys(rows.RECORD_FILES, data))
+        rows.parse_run("a" * 32, dict.fromkeys(values.RECORD_FILES, data))
     except GitrunError:
         pass
     try:

@@ -17,7 +17,7 @@ from typing import IO
 from gitrun.core.git.cli import batch_git, git_executable
 from gitrun.core.git.objects import Oid
 from gitrun.core.git.repo import Repository
-from gitrun.core.index.rows import RECORD_FILES
+from gitrun.core.records.values import RECORD_FILES
 from gitrun.errors import GitrunError
 
 MIN_RUNS = 300

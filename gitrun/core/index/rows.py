@@ -47,10 +47,6 @@ class RunRow(
 IndexedExperiment = ExperimentRecord
 """One experiment as the index returns it."""
 
-RUN_STATUSES = values.RUN_STATUSES
-RECORD_FILES = values.RECORD_FILES
-record_files = values.record_files
-
 
 def parse_run(run_id: str, files: Mapping[str, bytes]) -> RunRow | None:
     """A run's index row from its record files (read by :func:`values.parse_run`, the

@@ -19,7 +19,7 @@ from gitrun.core.git.repo import Repository
 from gitrun.core.git.trees import diff_trees
 from gitrun.core.index import bulk, rows, schema
 from gitrun.core.records import changes as run_changes
-from gitrun.core.records import layout
+from gitrun.core.records import layout, values
 from gitrun.core.records.store import RecordStore
 from gitrun.errors import GitrunError
 
@@ -182,7 +182,7 @@ def _record_files(
             pass  # finish with gitrun's own reader
     for run_id, tree in runs[done:]:
         try:
-            files: dict[str, bytes] | GitrunError = rows.record_files(repo, tree)
+            files: dict[str, bytes] | GitrunError = values.record_files(repo, tree)
         except GitrunError as exc:
             files = exc
         yield run_id, tree, files

@@ -366,12 +366,6 @@ class RecordWriter:
                 self._pending = 0
                 self._kick.set()
 
-    def log_metrics(self, run_id: str, points: Sequence[tuple[str, float, int, int]]) -> None:
-        """Many ``(key, value, step, timestamp)`` points, under one lock."""
-        if points:
-            keys, values, steps, timestamps = zip(*points)
-            self.log_metric_columns(run_id, keys, values, steps, timestamps)
-
     def log_metric_columns(
         self,
         run_id: str,

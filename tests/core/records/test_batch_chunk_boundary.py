@@ -54,6 +54,12 @@ def test_one_series_crossing_two_boundaries_in_one_call(store: RecordStore) -> N
     writer.close()
 
 
+def _log_points(writer: RecordWriter, run_id: str, points: list[tuple[str, float, int, int]]) -> None:
+    """``(key, value, step, timestamp)`` points as the columns the writer takes."""
+    keys, values, steps, timestamps = zip(*points)
+    writer.log_metric_columns(run_id, keys, values, steps, timestamps)
+
+
 @pytest.mark.timeout(60)
 def test_a_batch_filling_a_partly_full_chunk_exactly_then_more(store: RecordStore) -> None:
     writer = RecordWriter(store, flush_interval=0)
@@ -61,11 +67,11 @@ def test_a_batch_filling_a_partly_full_chunk_exactly_then_more(store: RecordStor
     for i in range(1000):
         writer.log_metric("r1", "acc", float(i), i, 1)
     # Fills the open chunk to exactly 5,000 points; the next call must start a new one.
-    writer.log_metrics("r1", [("acc", float(i), i, 1) for i in range(1000, series.CHUNK_POINTS)])
-    writer.log_metrics("r1", [("acc", float(i), i, 1) for i in range(series.CHUNK_POINTS, 6500)])
+    _log_points(writer, "r1", [("acc", float(i), i, 1) for i in range(1000, series.CHUNK_POINTS)])
+    _log_points(writer, "r1", [("acc", float(i), i, 1) for i in range(series.CHUNK_POINTS, 6500)])
     # Several keys in one batch, each crossing the boundary.
     batch = [(key, float(i), i, 2) for i in range(6500) for key in ("m1", "m2")]
-    writer.log_metrics("r1", batch)
+    _log_points(writer, "r1", batch)
     writer.flush()
     assert stored_series(store, "r1", "acc") == [(i, 1, float(i)) for i in range(6500)]
     for key in ("m1", "m2"):
